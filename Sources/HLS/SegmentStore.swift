@@ -1,0 +1,206 @@
+import Foundation
+import NIOCore
+
+/// One channel's live media: renditions' timelines in memory, a copy on disk, playlists, and the
+/// LL-HLS blocking requests waiting for the next part.
+public actor SegmentStore {
+    public struct Configuration: Sendable {
+        public var partTarget: Double
+        public var segmentTarget: Double
+        /// Closed segments listed in a live playlist.
+        public var window: Int
+        /// Closed segments kept in memory (older ones are served from disk).
+        public var memorySegments: Int
+        /// How long a blocking request may wait; nil: three target durations.
+        public var blockingTimeout: Double?
+
+        public init(partTarget: Double = 0.5, segmentTarget: Double = 4, window: Int = 6, memorySegments: Int = 12, blockingTimeout: Double? = nil) {
+            self.partTarget = partTarget
+            self.segmentTarget = segmentTarget
+            self.window = window
+            self.memorySegments = max(memorySegments, window + 2)
+            self.blockingTimeout = blockingTimeout
+        }
+    }
+
+    public nonisolated let channel: String
+    public nonisolated let renditions: [String]
+    private let configuration: Configuration
+    private let playlist: MediaPlaylist
+    private let disk: SegmentDisk?
+    private var timelines: [String: RenditionTimeline]
+    private var descriptions: [String: StreamDescription] = [:]
+    private var generation: Int
+    private var hasSegments = false
+    private var waiters: [UUID: Waiter] = [:]
+
+    private struct Waiter {
+        let rendition: String
+        let request: BlockingRequest
+        let continuation: CheckedContinuation<Void, Error>
+    }
+
+    /// `renditions` in the order the multivariant playlist lists them. Numbering continues after what
+    /// `disk` already holds, so a URL never names two different pieces of media.
+    public init(channel: String, renditions: [String], configuration: Configuration, disk: SegmentDisk?) {
+        self.channel = channel
+        self.renditions = renditions
+        self.configuration = configuration
+        self.disk = disk
+        self.playlist = MediaPlaylist(partTarget: configuration.partTarget, segmentTarget: configuration.segmentTarget, window: configuration.window)
+        let highest = disk?.highestNumbers(renditions: renditions) ?? (msn: -1, generation: -1)
+        self.generation = highest.generation
+        self.hasSegments = highest.msn >= 0
+        self.timelines = Dictionary(uniqueKeysWithValues: renditions.map { ($0, RenditionTimeline(name: $0, firstMsn: highest.msn + 1)) })
+    }
+
+    // MARK: Ingest side
+
+    /// A new input session: the renditions it carries, a new init generation, a discontinuity.
+    public func beginSession(_ streams: [String: StreamDescription]) {
+        generation += 1
+        descriptions = streams
+        for name in renditions {
+            timelines[name]?.startGeneration(generation, discontinuity: hasSegments)
+            if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+        }
+        wakeWaiters()
+    }
+
+    public func setInitialization(rendition: String, bytes: ByteBuffer) {
+        timelines[rendition]?.setInitialization(bytes, generation: generation)
+        disk?.writeInitialization(bytes, rendition: rendition, generation: generation)
+    }
+
+    public func appendPart(rendition: String, duration: Double, independent: Bool, programDateTime: Date, bytes: ByteBuffer) {
+        timelines[rendition]?.append(duration: duration, independent: independent, programDateTime: programDateTime, bytes: bytes)
+        hasSegments = true
+        wakeWaiters()
+    }
+
+    /// Closes the open segment of every rendition and writes it to disk.
+    public func endSegment() {
+        for name in renditions {
+            guard var timeline = timelines[name] else { continue }
+            if let closed = timeline.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+            timeline.evict(keepSegments: configuration.memorySegments, keepParts: playlist.partWindow + 1)
+            timelines[name] = timeline
+        }
+        wakeWaiters()
+    }
+
+    // MARK: Reading side
+
+    /// The media playlist of a rendition; with a blocking request, once the playlist satisfies it.
+    public func mediaPlaylist(rendition: String, blocking request: BlockingRequest? = nil) async throws -> String {
+        guard let timeline = timelines[rendition], descriptions[rendition] != nil else {
+            throw HLSError(.notFound, "channel \(channel) has no rendition \(rendition) yet")
+        }
+        if let request {
+            if timeline.isTooFarAhead(request) {
+                throw HLSError(.badRequest, "_HLS_msn=\(request.msn) is more than two segments past the live edge (\(timeline.latestCompleteMsn))")
+            }
+            try await wait(rendition: rendition, for: request)
+        }
+        return try renderedPlaylist(rendition)
+    }
+
+    private func renderedPlaylist(_ rendition: String) throws -> String {
+        guard let timeline = timelines[rendition], timeline.latestPart != nil else {
+            throw HLSError(.notReady, "channel \(channel) has no media yet")
+        }
+        let reports = renditions.filter { $0 != rendition && descriptions[$0] != nil }.compactMap { other -> MediaPlaylist.RenditionReport? in
+            guard let latest = timelines[other]?.latestPart else { return nil }
+            return .init(uri: "../\(other)/index.m3u8", lastMsn: latest.msn, lastPart: latest.part)
+        }
+        return playlist.render(timeline, reports: reports)
+    }
+
+    /// The multivariant playlist: one variant per rendition that has media.
+    public func multivariantPlaylist() throws -> String {
+        let live = renditions.filter { descriptions[$0] != nil && timelines[$0]?.latestPart != nil }
+        guard !live.isEmpty else { throw HLSError(.notReady, "channel \(channel) has no media yet") }
+        return MultivariantPlaylist.render(live.map { name in
+            MultivariantPlaylist.Variant(uri: "\(name)/index.m3u8", stream: descriptions[name]!, bandwidth: bandwidth(name))
+        })
+    }
+
+    /// `init.mp4` (nil generation: the current one) or `init-{generation}.mp4`.
+    public func initialization(rendition: String, generation requested: Int?) async -> ByteBuffer? {
+        guard let timeline = timelines[rendition] else { return nil }
+        let wanted = requested ?? timeline.currentGeneration
+        if let bytes = timeline.initializations[wanted] { return bytes }
+        return await disk?.read(rendition: rendition, name: "init-\(wanted).mp4")
+    }
+
+    /// A whole segment, from memory or disk.
+    public func segment(rendition: String, msn: Int) async -> ByteBuffer? {
+        guard let timeline = timelines[rendition] else { return nil }
+        if let segment = timeline.segment(msn) {
+            return segment.isComplete ? segment.bytes : nil
+        }
+        guard msn < timeline.nextMsn else { return nil }
+        return await disk?.read(rendition: rendition, name: "\(msn).m4s")
+    }
+
+    /// A part; the part named by `EXT-X-PRELOAD-HINT` is answered as soon as it is cut.
+    public func part(rendition: String, msn: Int, index: Int) async throws -> ByteBuffer {
+        guard let timeline = timelines[rendition] else { throw HLSError(.notFound, "no rendition \(rendition)") }
+        if let bytes = timeline.part(msn: msn, index: index) { return bytes }
+        let hint = timeline.nextPart
+        guard msn == hint.msn && index == hint.part else { throw HLSError(.notFound, "no part \(msn).\(index)") }
+        try await wait(rendition: rendition, for: BlockingRequest(msn: msn, part: index))
+        guard let bytes = timelines[rendition]?.part(msn: msn, index: index) else {
+            throw HLSError(.notFound, "part \(msn).\(index) was not produced")
+        }
+        return bytes
+    }
+
+    /// Blocking requests now waiting (a metrics gauge).
+    public var waitingRequests: Int { waiters.count }
+
+    /// Parts and segments per rendition (for `/readyz` and tests).
+    public func latestPart(rendition: String) -> (msn: Int, part: Int)? { timelines[rendition]?.latestPart }
+
+    // MARK: Waiting
+
+    private func wait(rendition: String, for request: BlockingRequest) async throws {
+        if timelines[rendition]?.isSatisfied(request) == true { return }
+        let id = UUID()
+        let timeout = configuration.blockingTimeout ?? configuration.segmentTarget * 3
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            waiters[id] = Waiter(rendition: rendition, request: request, continuation: continuation)
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                await self?.expire(id)
+            }
+        }
+    }
+
+    private func expire(_ id: UUID) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiter.continuation.resume(throwing: HLSError(.timedOut, "segment \(waiter.request.msn) part \(waiter.request.part.map(String.init) ?? "-") did not arrive in time"))
+    }
+
+    private func wakeWaiters() {
+        for (id, waiter) in waiters where timelines[waiter.rendition]?.isSatisfied(waiter.request) == true {
+            waiters.removeValue(forKey: id)
+            waiter.continuation.resume()
+        }
+    }
+
+    /// Fails every waiter (shutdown).
+    public func cancelWaiters() {
+        for waiter in waiters.values { waiter.continuation.resume(throwing: HLSError(.notReady, "shutting down")) }
+        waiters.removeAll()
+    }
+
+    /// (peak, average) bits per second over the segments in memory.
+    private func bandwidth(_ rendition: String) -> (peak: Int, average: Int)? {
+        let closed = timelines[rendition]?.segments.filter { $0.duration > 0 && $0.bytes != nil } ?? []
+        guard !closed.isEmpty else { return nil }
+        let rates = closed.map { Double($0.bytes!.readableBytes * 8) / $0.duration }
+        let total = closed.reduce(0.0) { $0 + Double($1.bytes!.readableBytes * 8) } / closed.reduce(0.0) { $0 + $1.duration }
+        return (Int(rates.max()!), Int(total))
+    }
+}

@@ -1,0 +1,43 @@
+/// Decides where parts and segments end, from the timing of the reference track (video when present).
+/// Pure: tested without FFmpeg.
+struct CutPlanner {
+    enum Cut: Equatable { case none, part, segment }
+
+    /// Longest part, seconds (LL-HLS `PART-TARGET`); a part never exceeds it.
+    let partTarget: Double
+    /// Shortest segment, seconds; a segment ends at the first keyframe after this much media.
+    let segmentTarget: Double
+    private var partStart: Double?
+    private var segmentStart: Double?
+    private static let slack = 0.001
+
+    init(partTarget: Double, segmentTarget: Double) {
+        self.partTarget = partTarget
+        self.segmentTarget = segmentTarget
+    }
+
+    /// Called before a reference packet is written: where to cut before it.
+    mutating func decide(dts: Double, duration: Double, isKeyframe: Bool) -> Cut {
+        guard let segmentStart, let partStart else {
+            self.segmentStart = dts
+            self.partStart = dts
+            return .none
+        }
+        if isKeyframe && dts - segmentStart >= segmentTarget - Self.slack {
+            self.segmentStart = dts
+            self.partStart = dts
+            return .segment
+        }
+        if dts + duration - partStart > partTarget + Self.slack && dts > partStart {
+            self.partStart = dts
+            return .part
+        }
+        return .none
+    }
+
+    /// Forgets the open part and segment (a new session starts).
+    mutating func reset() {
+        partStart = nil
+        segmentStart = nil
+    }
+}

@@ -1,0 +1,114 @@
+import CFFmpeg
+
+/// Owns one fMP4 (CMAF) muxing `AVFormatContext` that writes into memory. The caller decides where
+/// fragments end (`movflags=frag_custom`); each `flushFragment()` returns one `moof`+`mdat` part.
+final class FragmentedMuxer {
+    /// One fragment's bytes and timing (seconds on the output timeline).
+    struct Fragment {
+        var bytes: [UInt8]
+        var start: Double
+        var duration: Double
+        var independent: Bool
+    }
+
+    private let context: UnsafeMutablePointer<AVFormatContext>
+    private let io: UnsafeMutablePointer<AVIOContext>
+    private let sink = ByteSink()
+    private let scratch = Packet()
+    /// Input stream index → (output stream index, input time base).
+    private var mapping: [Int: (output: Int, timeBase: AVRational)] = [:]
+    /// The input stream whose packets time fragments (video if present).
+    private let referenceStream: Int
+    private var lastDts: [Int: Int64] = [:]
+    private(set) var initialization: [UInt8]?
+    private var fragmentStart: Double?
+    private var fragmentEnd: Double = 0
+    private var fragmentIndependent = false
+    private var headerWritten = false
+
+    /// Creates a muxer for `streams` (input stream indexes) of `input`.
+    init(input: InputContext, streams: [Int], referenceStream: Int) throws {
+        var maybeContext: UnsafeMutablePointer<AVFormatContext>?
+        guard avformat_alloc_output_context2(&maybeContext, nil, "mp4", nil) >= 0, let context = maybeContext else {
+            throw MediaError(.muxerFailed, "cannot create the mp4 muxer")
+        }
+        let bufferSize: Int32 = 64 * 1024
+        guard let buffer = av_malloc(Int(bufferSize))?.assumingMemoryBound(to: UInt8.self),
+              let io = avio_alloc_context(buffer, bufferSize, 1, Unmanaged.passUnretained(sink).toOpaque(), nil, byteSinkWrite, nil)
+        else {
+            avformat_free_context(context)
+            throw MediaError(.muxerFailed, "out of memory")
+        }
+        self.context = context
+        self.io = io
+        self.referenceStream = referenceStream
+        context.pointee.pb = io
+        context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+
+        for index in streams {
+            guard let out = avformat_new_stream(context, nil) else { throw MediaError(.muxerFailed, "cannot add a stream") }
+            let inStream = input.stream(index)
+            avcodec_parameters_copy(out.pointee.codecpar, inStream.pointee.codecpar)
+            out.pointee.codecpar.pointee.codec_tag = 0
+            out.pointee.time_base = inStream.pointee.time_base
+            mapping[index] = (Int(out.pointee.index), inStream.pointee.time_base)
+        }
+        try writeHeader()
+    }
+
+    deinit {
+        avformat_free_context(context)
+        var maybeIO: UnsafeMutablePointer<AVIOContext>? = io
+        av_freep(&maybeIO!.pointee.buffer)
+        avio_context_free(&maybeIO)
+    }
+
+    private func writeHeader() throws {
+        var options: OpaquePointer? = nil
+        // delay_moov: the moov is written at the first flush, once AAC from ADTS has its AudioSpecificConfig.
+        av_dict_set(&options, "movflags", "+frag_custom+empty_moov+delay_moov+default_base_moof+cmaf+skip_trailer", 0)
+        defer { av_dict_free(&options) }
+        let status = avformat_write_header(context, &options)
+        guard status >= 0 else { throw MediaError(.muxerFailed, "mp4 header: \(MediaError.ffmpegText(status))") }
+        headerWritten = true
+    }
+
+    func handles(stream: Int) -> Bool { mapping[stream] != nil }
+
+    /// Writes one packet (a copy: the caller keeps its packet). `time` is the packet's dts and duration in seconds.
+    func write(_ packet: Packet, dts: Double, duration: Double) throws {
+        guard let (output, inTimeBase) = mapping[packet.streamIndex] else { return }
+        let outStream = context.pointee.streams[output]!
+        if let last = lastDts[output], packet.pointer.pointee.dts <= last { return }  // muxers reject non-increasing dts
+        lastDts[output] = packet.pointer.pointee.dts
+        if packet.streamIndex == referenceStream {
+            if fragmentStart == nil {
+                fragmentStart = dts
+                fragmentIndependent = packet.isKeyframe
+            }
+            fragmentEnd = max(fragmentEnd, dts + duration)
+        }
+        av_packet_ref(scratch.pointer, packet.pointer)
+        defer { scratch.unref() }
+        av_packet_rescale_ts(scratch.pointer, inTimeBase, outStream.pointee.time_base)
+        scratch.pointer.pointee.stream_index = Int32(output)
+        let status = av_write_frame(context, scratch.pointer)
+        if status < 0 { throw MediaError(.muxerFailed, "mp4 write: \(MediaError.ffmpegText(status))") }
+    }
+
+    /// Ends the current fragment. Returns nil when nothing was written since the last flush.
+    func flushFragment() throws -> Fragment? {
+        guard let start = fragmentStart else { return nil }
+        let status = av_write_frame(context, nil)
+        if status < 0 { throw MediaError(.muxerFailed, "mp4 flush: \(MediaError.ffmpegText(status))") }
+        avio_flush(io)
+        var bytes = sink.take()
+        if initialization == nil {
+            let split = MP4Boxes.splitInitialization(bytes)
+            initialization = split.initialization
+            bytes = split.rest
+        }
+        defer { fragmentStart = nil }
+        return Fragment(bytes: bytes, start: start, duration: max(0, fragmentEnd - start), independent: fragmentIndependent)
+    }
+}

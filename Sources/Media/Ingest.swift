@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+
+/// Reads one live input on a dedicated thread and turns it into fMP4 parts and segments.
+/// Blocking FFmpeg calls never run on an event loop or the cooperative pool; a stop request interrupts them.
+public final class Ingest: Sendable {
+    /// Everything the ingest produces, in order. Finishes after `stop()` once the open segment is flushed.
+    public let events: AsyncStream<MediaEvent>
+    private let continuation: AsyncStream<MediaEvent>.Continuation
+    private let control = InterruptControl()
+    private let source: IngestSource
+    private let settings: SegmentSettings
+    private let logger: Logger
+
+    public init(source: IngestSource, settings: SegmentSettings, logger: Logger) {
+        (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        self.source = source
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Starts the reading thread.
+    public func start() {
+        let worker = IngestWorker(source: source, settings: settings, control: control, logger: logger, continuation: continuation)
+        let thread = Thread { worker.run() }
+        thread.name = "ingest"
+        thread.start()
+    }
+
+    /// Asks the thread to stop; blocked reads are interrupted at once.
+    public func stop() { control.requestStop() }
+}
+
+/// The loop on the ingest thread: open, read, pace, segment; reconnect with backoff.
+private final class IngestWorker: @unchecked Sendable {
+    // @unchecked: created on one thread and handed to the ingest thread, which alone uses it from then on.
+    private let source: IngestSource
+    private let control: InterruptControl
+    private let logger: Logger
+    private let continuation: AsyncStream<MediaEvent>.Continuation
+    private let segmenter: Segmenter
+    private var machine: IngestStateMachine
+    /// Where the next session starts on the output timeline; 1 s in so early audio never goes negative.
+    private var timelineEnd: Int64 = 1_000_000
+
+    init(source: IngestSource, settings: SegmentSettings, control: InterruptControl, logger: Logger,
+         continuation: AsyncStream<MediaEvent>.Continuation) {
+        self.source = source
+        self.machine = IngestStateMachine(maxAttempts: source.maxAttempts)
+        self.control = control
+        self.logger = logger
+        self.continuation = continuation
+        self.segmenter = Segmenter(
+            settings: .init(partTarget: settings.partTarget, segmentTarget: settings.segmentTarget, audioRendition: settings.audioRendition),
+            emit: { continuation.yield($0) }
+        )
+    }
+
+    func run() {
+        var action = IngestStateMachine.Action.open
+        while !control.isStopRequested {
+            switch action {
+            case .open, .rewind:
+                action = runSession()
+            case .wait(let delay):
+                control.sleep(delay)
+                action = .open
+            case .finish:
+                continuation.yield(.state(machine.state))
+                continuation.finish()
+                return
+            }
+        }
+        continuation.yield(.state(machine.stopped()))
+        continuation.finish()
+    }
+
+    /// One input session, from open to end or failure. Returns what to do next.
+    private func runSession() -> IngestStateMachine.Action {
+        continuation.yield(.state(machine.connecting()))
+        let url = redactedURL(source.url)
+        do {
+            let input = try InputContext(url: source.url, options: source.options, control: control, openTimeout: source.openTimeout)
+            let paced = source.pacing == .always || (source.pacing == .auto && input.isSeekableFile)
+            logger.info("input opened", metadata: ["url": "\(url)", "paced": "\(paced)"])
+            let timeline = PacketTimeline(input: input, startMicros: timelineEnd)
+            try segmenter.begin(input: input)
+            defer {
+                segmenter.end()
+                timelineEnd = timeline.endMicros
+            }
+            var pacer = Pacer(enabled: paced)
+            var isLive = false
+            while true {
+                let packet = timeline.freshPacket()
+                guard try input.read(into: packet, control: control, timeout: source.readTimeout) else {
+                    timeline.recycle(packet)
+                    try write(timeline.drain(), timeline, &pacer)
+                    let next = machine.endOfInput(isFile: input.isSeekableFile, loops: source.loop)
+                    guard next == .rewind else {
+                        logger.info("input ended", metadata: ["url": "\(url)"])
+                        return next
+                    }
+                    try input.rewind()
+                    timeline.continueAfterLoop()
+                    continue
+                }
+                if !isLive {
+                    isLive = true
+                    continuation.yield(.state(machine.opened(at: Date())))
+                }
+                if let ready = timeline.push(packet) { try write([ready], timeline, &pacer) }
+            }
+        } catch let error as MediaError where error.code == .stopped {
+            return .open  // the loop sees the stop request
+        } catch {
+            let next = machine.failed("\(error)")
+            logger.error("input failed", metadata: ["url": "\(url)", "error": "\(error)", "retryIn": "\(next)"])
+            continuation.yield(.state(machine.state))
+            return next
+        }
+    }
+
+    private func write(_ packets: [PacketTimeline.Timed], _ timeline: PacketTimeline, _ pacer: inout Pacer) throws {
+        for timed in packets {
+            defer { timeline.recycle(timed.packet) }
+            guard pacer.wait(until: timed.dts, control: control) else { throw MediaError(.stopped, "stopped") }
+            try segmenter.write(timed)
+        }
+    }
+}

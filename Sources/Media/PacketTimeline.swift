@@ -1,0 +1,105 @@
+import CFFmpeg
+
+/// Puts an input's packets on one continuous output timeline:
+/// - drops everything before the first video keyframe, so each session starts decodable;
+/// - shifts timestamps by an offset so they never go back across a loop or a reconnect;
+/// - holds one packet per stream to learn its duration from the next one (MPEG-TS often leaves it 0),
+///   which the fMP4 muxer needs for the last sample of every fragment.
+final class PacketTimeline {
+    /// A packet ready to mux, with its timing in seconds on the output timeline.
+    struct Timed {
+        let packet: Packet
+        let dts: Double
+        let duration: Double
+    }
+
+    private let input: InputContext
+    private let streams: Set<Int>
+    private var offsetMicros: Int64
+    private var waitingForKeyframe: Bool
+    private var held: [Int: Packet] = [:]
+    private var lastDuration: [Int: Int64] = [:]
+    private var firstRawMicros: Int64?
+    private var spare: [Packet] = []
+    /// End of the latest packet released, microseconds on the output timeline.
+    private(set) var endMicros: Int64 = 0
+
+    /// `startMicros`: where this session begins on the output timeline.
+    init(input: InputContext, startMicros: Int64) {
+        self.input = input
+        self.streams = Set([input.videoStream, input.audioStream].compactMap { $0 })
+        self.offsetMicros = startMicros
+        self.waitingForKeyframe = input.videoStream != nil
+        self.endMicros = startMicros
+    }
+
+    /// A packet object to read into; hand it back with `push` or `recycle`.
+    func freshPacket() -> Packet { spare.popLast() ?? Packet() }
+
+    func recycle(_ packet: Packet) {
+        packet.unref()
+        spare.append(packet)
+    }
+
+    /// Takes a packet just read. Returns the packet released by it, if any (recycle it after use).
+    func push(_ packet: Packet) -> Timed? {
+        let index = packet.streamIndex
+        let raw = packet.pointer.pointee
+        guard streams.contains(index), raw.dts != cffmpeg_nopts_value() || raw.pts != cffmpeg_nopts_value() else {
+            recycle(packet)
+            return nil
+        }
+        if waitingForKeyframe {
+            guard index == input.videoStream, packet.isKeyframe else { recycle(packet); return nil }
+            waitingForKeyframe = false
+        }
+        if raw.dts == cffmpeg_nopts_value() { packet.pointer.pointee.dts = raw.pts }
+        if raw.pts == cffmpeg_nopts_value() { packet.pointer.pointee.pts = packet.pointer.pointee.dts }
+        let timeBase = input.timeBase(index)
+        if firstRawMicros == nil {
+            // The first packet of the session lands on `startMicros`.
+            let first = av_rescale_q(packet.pointer.pointee.dts, timeBase, cffmpeg_time_base_q())
+            firstRawMicros = first
+            offsetMicros -= first
+        }
+        let shift = av_rescale_q(offsetMicros, cffmpeg_time_base_q(), timeBase)
+        packet.pointer.pointee.dts += shift
+        packet.pointer.pointee.pts += shift
+
+        let previous = held[index]
+        held[index] = packet
+        guard let previous else { return nil }
+        let gap = packet.pointer.pointee.dts - previous.pointer.pointee.dts
+        if gap > 0 && (previous.pointer.pointee.duration <= 0 || gap < previous.pointer.pointee.duration * 4) {
+            previous.pointer.pointee.duration = gap
+        }
+        return timed(previous)
+    }
+
+    /// Releases the packets still held (end of input or of a loop pass).
+    func drain() -> [Timed] {
+        let packets = held.values.sorted { $0.pointer.pointee.dts < $1.pointer.pointee.dts }
+        held.removeAll()
+        return packets.map(timed)
+    }
+
+    /// After `drain()` at the end of a looping file: the next pass continues where this one ended.
+    func continueAfterLoop() {
+        guard let first = firstRawMicros else { return }
+        offsetMicros = endMicros - first
+        waitingForKeyframe = input.videoStream != nil
+    }
+
+    private func timed(_ packet: Packet) -> Timed {
+        let index = packet.streamIndex
+        let timeBase = input.timeBase(index)
+        if packet.pointer.pointee.duration <= 0 { packet.pointer.pointee.duration = lastDuration[index] ?? 0 }
+        lastDuration[index] = packet.pointer.pointee.duration
+        let seconds = av_q2d(timeBase)
+        let dts = Double(packet.pointer.pointee.dts) * seconds
+        let duration = Double(packet.pointer.pointee.duration) * seconds
+        let end = av_rescale_q(packet.pointer.pointee.dts + packet.pointer.pointee.duration, timeBase, cffmpeg_time_base_q())
+        endMicros = max(endMicros, end)
+        return Timed(packet: packet, dts: dts, duration: duration)
+    }
+}

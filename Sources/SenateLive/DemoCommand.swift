@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import Server
+
+/// `senate-live demo`: plays `Samples/chamber.mp4` in a loop as the live channel `senate`.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Play the sample clip as a live sitting on channel 'senate'.")
+
+    @Option(name: .long, help: "Port to listen on.")
+    var port = 8080
+
+    @Option(name: .long, help: "Data folder (media and archive).")
+    var dataDir = "data/demo"
+
+    @Option(name: .long, help: "Clip to play as live.")
+    var input = "Samples/chamber.mp4"
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: input) else {
+            throw ValidationError("\(input) not found: run the demo from the repository folder, or pass --input")
+        }
+        var configuration = ServerConfiguration()
+        configuration.http.host = "0.0.0.0"
+        configuration.http.port = port
+        configuration.dataDirectory = dataDir
+        configuration.channels = [.init(slug: "senate", input: .init(url: input, loop: true))]
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        try configuration.validate()
+        print("demo: http://127.0.0.1:\(configuration.http.port)/live/senate/index.m3u8")
+        try await runServer(configuration)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Server
+import ServiceLifecycle
+
+/// `senate-live serve --config config/senate-live.yaml`
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the server from a configuration file and SENATE_LIVE_… variables.")
+
+    @Option(name: .long, help: "YAML configuration file.")
+    var config: String?
+
+    @Option(name: .long, help: "Port to listen on (overrides the file and SENATE_LIVE_PORT; 0 picks a free port).")
+    var port: Int?
+
+    func run() async throws {
+        var configuration = try ServerConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment)
+        if let port { configuration.http.port = port }
+        try await runServer(configuration)
+    }
+}
+
+/// Runs the server until SIGTERM/SIGINT, then drains.
+func runServer(_ configuration: ServerConfiguration) async throws {
+    let logger = makeLogger(level: configuration.logLevel)
+    let server = try buildServer(configuration, logger: logger) { host, port in
+        FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+    }
+    let group = ServiceGroup(configuration: .init(
+        services: server.services.map { .init(service: $0) },
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    ))
+    try await group.run()
+}
+
+/// Logs go to standard error; the `listening on` line goes to standard output.
+func makeLogger(level: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = Logger.Level(rawValue: level) ?? .info
+        return handler
+    }
+    return Logger(label: "senate-live")
+}

@@ -1,0 +1,42 @@
+import Foundation
+import HLS
+import Hummingbird
+
+/// An error answered as `{"error": {"code", "message", "field"?}}` with its HTTP status.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public let field: String?
+    /// Extra headers (`Retry-After`).
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body: [String: String] = ["code": code, "message": message]
+        if let field { body["field"] = field }
+        let data = try JSONEncoder().encode(["error": body])
+        var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
+
+    /// HLS errors as HTTP: 404 unknown, 400 bad directive, 503 not ready or timed out (retry soon).
+    init(_ error: HLSError) {
+        switch error.code {
+        case .notFound: self.init(.notFound, code: error.code.rawValue, message: error.message)
+        case .badRequest: self.init(.badRequest, code: error.code.rawValue, message: error.message)
+        case .timedOut, .notReady:
+            self.init(.serviceUnavailable, code: error.code.rawValue, message: error.message)
+            headers[.retryAfter] = "1"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import HLS
+import Hummingbird
+
+/// `GET /live/{channel}/index.m3u8` and `GET /live/{channel}/{rendition}/{file}`.
+struct LiveRoutes: Sendable {
+    let channels: [String: LiveChannel]
+    let segmentTarget: Double
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/live/:channel/index.m3u8") { _, context in
+            let store = try store(context)
+            let text = try await hls { try await store.multivariantPlaylist() }
+            return Self.response(text, contentType: ContentType.playlist, cache: "public, max-age=2")
+        }
+        router.get("/live/:channel/:rendition/:file") { request, context in
+            let store = try store(context)
+            let rendition = context.parameters.get("rendition") ?? ""
+            guard store.renditions.contains(rendition) else { throw APIError.notFound("no rendition \(rendition)") }
+            guard let file = MediaFileName(context.parameters.get("file") ?? "") else { throw APIError.notFound("no such file") }
+            let mediaType = rendition == "audio" ? ContentType.audioMP4 : ContentType.videoMP4
+            switch file {
+            case .playlist:
+                let query = request.uri.queryParameters
+                let blocking = try await hls { try BlockingRequest.parse(msn: query.get("_HLS_msn"), part: query.get("_HLS_part")) }
+                let text = try await hls { try await store.mediaPlaylist(rendition: rendition, blocking: blocking) }
+                // A blocking response names a fixed point of the playlist, so caches may keep it longer.
+                let cache = blocking == nil ? "public, max-age=1" : "public, max-age=\(Int(segmentTarget * 6))"
+                return Self.response(text, contentType: ContentType.playlist, cache: cache)
+            case .currentInitialization:
+                guard let bytes = await store.initialization(rendition: rendition, generation: nil) else { throw APIError.notFound("no media yet") }
+                return Self.response(bytes, contentType: mediaType, cache: "public, max-age=2")
+            case .initialization(let generation):
+                guard let bytes = await store.initialization(rendition: rendition, generation: generation) else { throw APIError.notFound("no init-\(generation).mp4") }
+                return Self.response(bytes, contentType: mediaType, cache: ContentType.immutable)
+            case .segment(let msn):
+                guard let bytes = await store.segment(rendition: rendition, msn: msn) else { throw APIError.notFound("no segment \(msn)") }
+                return Self.response(bytes, contentType: ContentType.segment, cache: ContentType.immutable)
+            case .part(let msn, let index):
+                let bytes = try await hls { try await store.part(rendition: rendition, msn: msn, index: index) }
+                return Self.response(bytes, contentType: ContentType.segment, cache: ContentType.immutable)
+            }
+        }
+    }
+
+    private func store(_ context: BasicRequestContext) throws -> SegmentStore {
+        let slug = context.parameters.get("channel") ?? ""
+        guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
+        return channel.store
+    }
+
+    private func hls<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as HLSError { throw APIError(error) }
+    }
+
+    static func response(_ text: String, contentType: String, cache: String) -> Response {
+        response(ByteBuffer(string: text), contentType: contentType, cache: cache)
+    }
+
+    static func response(_ bytes: ByteBuffer, contentType: String, cache: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType, .cacheControl: cache], body: .init(byteBuffer: bytes))
+    }
+}
+
+/// Media types and cache policies of what the server sends.
+enum ContentType {
+    static let playlist = "application/vnd.apple.mpegurl"
+    static let videoMP4 = "video/mp4"
+    static let audioMP4 = "audio/mp4"
+    static let segment = "video/iso.segment"
+    static let immutable = "public, max-age=31536000, immutable"
+}

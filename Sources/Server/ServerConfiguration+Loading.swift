@@ -1,0 +1,93 @@
+import Foundation
+import Media
+import Yams
+
+extension ServerConfiguration {
+    /// Reads a YAML file (missing keys keep their defaults), then applies the environment, then validates.
+    public static func load(file: String?, environment: [String: String]) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let file {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError(key: "--config", "cannot read \(file): \(error.localizedDescription)")
+            }
+            do { configuration = try YAMLDecoder().decode(ServerConfiguration.self, from: text) } catch {
+                throw ConfigurationError(key: file, "not a valid configuration: \(error)")
+            }
+        }
+        try configuration.apply(environment: environment)
+        try configuration.validate()
+        return configuration
+    }
+
+    /// `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
+    /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
+    /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING` (slug upper-cased, `-` as `_`).
+    public mutating func apply(environment: [String: String]) throws {
+        func value(_ name: String) -> String? { environment["SENATE_LIVE_" + name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? {
+            guard let text = value(name) else { return nil }
+            guard let parsed = T(text) else { throw ConfigurationError(key: "SENATE_LIVE_" + name, "not a number: \(text)") }
+            return parsed
+        }
+        func flag(_ name: String) throws -> Bool? {
+            guard let text = value(name)?.lowercased() else { return nil }
+            switch text {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigurationError(key: "SENATE_LIVE_" + name, "not a boolean: \(text)")
+            }
+        }
+        if let host = value("HOST") { http.host = host }
+        if let port = try number("PORT", Int.self) { http.port = port }
+        if let directory = value("DATA_DIR") { dataDirectory = directory }
+        if let level = value("LOG_LEVEL") { logLevel = level }
+        if let part = try number("PART_TARGET", Double.self) { hls.partTarget = part }
+        if let segment = try number("SEGMENT_TARGET", Double.self) { hls.segmentTarget = segment }
+        if let window = try number("WINDOW", Int.self) { hls.window = window }
+        if let memory = try number("MEMORY_SEGMENTS", Int.self) { hls.memorySegments = memory }
+        if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
+        if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
+        if let list = value("CHANNELS") {
+            let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
+        }
+        for index in channels.indices {
+            let prefix = "CHANNEL_" + channels[index].slug.uppercased().replacingOccurrences(of: "-", with: "_") + "_"
+            if let url = value(prefix + "INPUT") {
+                channels[index].input = channels[index].input ?? Input(url: url)
+                channels[index].input?.url = url
+            }
+            if let loop = try flag(prefix + "LOOP") { channels[index].input?.loop = loop }
+            if let pacing = value(prefix + "PACING") {
+                guard let parsed = IngestSource.Pacing(rawValue: pacing) else {
+                    throw ConfigurationError(key: "SENATE_LIVE_" + prefix + "PACING", "one of auto, always, never")
+                }
+                channels[index].input?.pacing = parsed
+            }
+        }
+    }
+
+    /// Rejects settings the server cannot honour, naming the key.
+    public func validate() throws {
+        guard (0...65535).contains(http.port) else { throw ConfigurationError(key: "http.port", "must be 0–65535") }
+        guard (0.2...1.0).contains(hls.partTarget) else { throw ConfigurationError(key: "hls.partTarget", "must be 0.2–1.0 seconds") }
+        guard (1...10).contains(hls.segmentTarget) else { throw ConfigurationError(key: "hls.segmentTarget", "must be 1–10 seconds") }
+        guard hls.segmentTarget >= hls.partTarget * 2 else { throw ConfigurationError(key: "hls.segmentTarget", "must hold at least two parts") }
+        guard hls.window >= 3 else { throw ConfigurationError(key: "hls.window", "must be at least 3 segments") }
+        var seen = Set<String>()
+        for channel in channels {
+            guard ChannelSlug.isValid(channel.slug) else {
+                throw ConfigurationError(key: "channels", "slug '\(channel.slug)' must match [a-z0-9-]{1,64}")
+            }
+            guard seen.insert(channel.slug).inserted else { throw ConfigurationError(key: "channels", "slug '\(channel.slug)' twice") }
+        }
+    }
+}
+
+/// Channel slugs: `[a-z0-9-]{1,64}`.
+public enum ChannelSlug {
+    public static func isValid(_ slug: String) -> Bool {
+        !slug.isEmpty && slug.utf8.count <= 64 && slug.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+    }
+}

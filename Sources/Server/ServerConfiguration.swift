@@ -1,0 +1,105 @@
+import Foundation
+import Media
+
+/// Every setting of the server. Read from YAML (`serve --config`), then overridden by `SENATE_LIVE_…`
+/// environment variables (see `ServerConfiguration+Loading.swift` and the README for the list).
+public struct ServerConfiguration: Sendable, Equatable, Codable {
+    public struct HTTP: Sendable, Equatable, Codable {
+        /// Address to bind; `0.0.0.0` for every interface.
+        public var host = "127.0.0.1"
+        /// Port; 0 picks a free one (the chosen port is printed as `listening on http://HOST:PORT`).
+        public var port = 8080
+    }
+
+    public struct HLS: Sendable, Equatable, Codable {
+        /// Longest part in seconds (0.2–1.0).
+        public var partTarget = 0.5
+        /// Segments end at the first keyframe after this many seconds (1–10).
+        public var segmentTarget = 4.0
+        /// Closed segments listed in a live playlist.
+        public var window = 6
+        /// Closed segments kept in memory; older ones are read from disk.
+        public var memorySegments = 12
+        /// Produce the audio-only rendition.
+        public var audioRendition = true
+        /// Longest wait of a blocking playlist or preload-hint request, seconds; 0: three target durations.
+        public var blockingTimeout = 0.0
+    }
+
+    /// One channel and its live input.
+    public struct Channel: Sendable, Equatable, Codable {
+        public var slug: String
+        public var input: Input?
+
+        public init(slug: String, input: Input? = nil) {
+            self.slug = slug
+            self.input = input
+        }
+    }
+
+    /// A channel's input; see `IngestSource`.
+    public struct Input: Sendable, Equatable, Codable {
+        public var url: String
+        public var options: [String: String]? = nil
+        public var pacing: IngestSource.Pacing? = nil
+        public var loop: Bool? = nil
+        public var openTimeout: Double? = nil
+        public var readTimeout: Double? = nil
+
+        public init(url: String, loop: Bool? = nil) {
+            self.url = url
+            self.loop = loop
+        }
+
+        public var source: IngestSource {
+            IngestSource(
+                url: url, options: options ?? [:], pacing: pacing ?? .auto, loop: loop ?? false,
+                openTimeout: openTimeout ?? 10, readTimeout: readTimeout ?? 5
+            )
+        }
+    }
+
+    public var http = HTTP()
+    public var hls = HLS()
+    /// Where media segments and the archive live.
+    public var dataDirectory = "data"
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
+    public var logLevel = "info"
+    public var channels: [Channel] = []
+
+    public init() {}
+}
+
+extension ServerConfiguration.HTTP {
+    enum CodingKeys: String, CodingKey { case host, port }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
+    }
+}
+
+extension ServerConfiguration.HLS {
+    enum CodingKeys: String, CodingKey { case partTarget, segmentTarget, window, memorySegments, audioRendition, blockingTimeout }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        partTarget = try container.decodeIfPresent(Double.self, forKey: .partTarget) ?? partTarget
+        segmentTarget = try container.decodeIfPresent(Double.self, forKey: .segmentTarget) ?? segmentTarget
+        window = try container.decodeIfPresent(Int.self, forKey: .window) ?? window
+        memorySegments = try container.decodeIfPresent(Int.self, forKey: .memorySegments) ?? memorySegments
+        audioRendition = try container.decodeIfPresent(Bool.self, forKey: .audioRendition) ?? audioRendition
+        blockingTimeout = try container.decodeIfPresent(Double.self, forKey: .blockingTimeout) ?? blockingTimeout
+    }
+}
+
+extension ServerConfiguration {
+    enum CodingKeys: String, CodingKey { case http, hls, dataDirectory, logLevel, channels }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? http
+        hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
+        dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
+        channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
+    }
+}
