@@ -9,11 +9,20 @@ struct CutPlanner {
     let segmentTarget: Double
     private var partStart: Double?
     private var segmentStart: Double?
+    /// The previous segment's length: parts are spread evenly over a segment of that length, so a
+    /// 2 s segment becomes 5 × 0.4 s rather than 4 × 0.48 s and a 0.08 s scrap.
+    private var expectedSegment: Double?
     private static let slack = 0.001
 
     init(partTarget: Double, segmentTarget: Double) {
         self.partTarget = partTarget
         self.segmentTarget = segmentTarget
+    }
+
+    /// The part length in use: the part target, or an even share of the expected segment under it.
+    var partLength: Double {
+        guard let expectedSegment, expectedSegment > partTarget else { return partTarget }
+        return expectedSegment / (expectedSegment / partTarget - Self.slack).rounded(.up)
     }
 
     /// Called before a reference packet is written: where to cut before it.
@@ -24,11 +33,12 @@ struct CutPlanner {
             return .none
         }
         if isKeyframe && dts - segmentStart >= segmentTarget - Self.slack {
+            expectedSegment = dts - segmentStart
             self.segmentStart = dts
             self.partStart = dts
             return .segment
         }
-        if dts + duration - partStart > partTarget + Self.slack && dts > partStart {
+        if dts + duration - partStart > partLength + Self.slack && dts > partStart {
             self.partStart = dts
             return .part
         }
@@ -39,5 +49,6 @@ struct CutPlanner {
     mutating func reset() {
         partStart = nil
         segmentStart = nil
+        expectedSegment = nil
     }
 }

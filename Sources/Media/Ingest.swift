@@ -115,7 +115,7 @@ private final class IngestWorker: @unchecked Sendable {
             return .open  // the loop sees the stop request
         } catch {
             let next = machine.failed("\(error)")
-            logger.error("input failed", metadata: ["url": "\(url)", "error": "\(error)", "retryIn": "\(next)"])
+            logger.error("input failed", metadata: ["url": "\(url)", "error": "\(error)"])
             continuation.yield(.state(machine.state))
             return next
         }

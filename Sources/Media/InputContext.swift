@@ -7,6 +7,8 @@ final class InputContext {
     /// Input stream indexes that are remuxed (the first video and the first audio stream).
     let videoStream: Int?
     let audioStream: Int?
+    /// Strips ADTS headers from the audio stream when it needs it.
+    private let adts: ADTSFilter?
 
     /// Opens `url` with FFmpeg options (`listen=1`, `rtsp_transport=tcp`, …); honours `control` for timeouts.
     init(url: String, options: [String: String], control: InterruptControl, openTimeout: Double) throws {
@@ -37,6 +39,7 @@ final class InputContext {
             avformat_close_input(&maybeContext)
             throw MediaError(.noPlayableStreams, "\(redactedURL(url)) has no audio or video stream")
         }
+        adts = try audioStream.flatMap { try ADTSFilter(stream: opened.pointee.streams[$0]!) }
     }
 
     deinit {
@@ -61,6 +64,7 @@ final class InputContext {
         let status = av_read_frame(context, packet.pointer)
         if status == cffmpeg_error_eof() { return false }
         if status < 0 { throw Self.error(.readFailed, "read failed", status, control) }
+        if let adts, packet.streamIndex == audioStream, !adts.filter(packet) { packet.unref() }
         return true
     }
 

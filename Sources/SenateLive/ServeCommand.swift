@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Media
 import Server
 import ServiceLifecycle
 
@@ -42,5 +43,7 @@ func makeLogger(level: String) -> Logger {
         handler.logLevel = Logger.Level(rawValue: level) ?? .info
         return handler
     }
-    return Logger(label: "senate-live")
+    let logger = Logger(label: "senate-live")
+    FFmpegLog.install(logger: logger)
+    return logger
 }

@@ -97,7 +97,9 @@ public actor LiveChannel {
     private static func metadata(_ state: IngestState) -> Logger.Metadata {
         switch state {
         case .connecting(let attempt): ["attempt": "\(attempt)"]
-        case .reconnecting(let attempt, let retryIn, let lastError): ["attempt": "\(attempt)", "retryIn": "\(retryIn)", "error": "\(lastError)"]
+        // The error itself was logged by the ingest when it happened.
+        case .reconnecting(let attempt, let retryIn, _): ["attempt": "\(attempt)", "retryIn": "\(retryIn)"]
+        case .failed(let lastError): ["error": "\(lastError)"]
         default: [:]
         }
     }

@@ -22,7 +22,8 @@ extension ServerConfiguration {
 
     /// `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
     /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
-    /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING` (slug upper-cased, `-` as `_`).
+    /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`
+    /// (slug upper-cased, `-` as `_`).
     public mutating func apply(environment: [String: String]) throws {
         func value(_ name: String) -> String? { environment["SENATE_LIVE_" + name].flatMap { $0.isEmpty ? nil : $0 } }
         func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? {
@@ -59,6 +60,8 @@ extension ServerConfiguration {
                 channels[index].input?.url = url
             }
             if let loop = try flag(prefix + "LOOP") { channels[index].input?.loop = loop }
+            if let seconds = try number(prefix + "OPEN_TIMEOUT", Double.self) { channels[index].input?.openTimeout = seconds }
+            if let seconds = try number(prefix + "READ_TIMEOUT", Double.self) { channels[index].input?.readTimeout = seconds }
             if let pacing = value(prefix + "PACING") {
                 guard let parsed = IngestSource.Pacing(rawValue: pacing) else {
                     throw ConfigurationError(key: "SENATE_LIVE_" + prefix + "PACING", "one of auto, always, never")

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Media made for the tests with `ffmpeg -f lavfi`: small, H.264 + AAC, keyframe every second.
+enum Fixtures {
+    static let folder: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("senate-live-fixtures-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// A clip of `seconds`, 320x240 at 25 fps, GOP 1 s. `faststart`: moov before mdat.
+    static func clip(seconds: Int = 6, faststart: Bool = true) throws -> URL {
+        let url = folder.appendingPathComponent("clip-\(seconds)-\(faststart ? "fast" : "plain").mp4")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        var arguments = lavfiInputs + ["-t", "\(seconds)"] + encoding
+        if faststart { arguments += ["-movflags", "+faststart"] }
+        let result = try Tool.run("ffmpeg", arguments + ["-y", url.path])
+        guard result.succeeded else { throw FixtureError(message: "ffmpeg failed: \(result.stderr.suffix(500))") }
+        return url
+    }
+
+    /// The first `fraction` of a clip's bytes.
+    static func truncated(_ source: URL, fraction: Double, name: String) throws -> URL {
+        let data = try Data(contentsOf: source)
+        let url = folder.appendingPathComponent(name)
+        try data.prefix(Int(Double(data.count) * fraction)).write(to: url)
+        return url
+    }
+
+    /// Random bytes with a media-looking name.
+    static func garbage(name: String = "garbage.mp4", bytes: Int = 200_000) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: url)
+        return url
+    }
+
+    static let lavfiInputs = [
+        "-hide_banner", "-loglevel", "error",
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+    ]
+
+    static let encoding = [
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+        "-c:a", "aac", "-b:a", "64k", "-ac", "2",
+    ]
+
+    /// Arguments for a live MPEG-TS publisher on UDP (real time, like a broadcast encoder).
+    static func udpPublisher(port: Int) -> [String] {
+        ["-re"] + lavfiInputs + encoding + ["-tune", "zerolatency", "-f", "mpegts", "udp://127.0.0.1:\(port)?pkt_size=1316"]
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
