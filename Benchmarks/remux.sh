@@ -93,10 +93,10 @@ check_output() {
         ffmpeg)
             check_playlist "$tool" "$out/index.m3u8" "$log" ;;
         ours-single)
-            [[ -s "$out/index.m3u8" ]] || die "$tool: no multivariant playlist"
+            [[ -s "$out/index.m3u8" ]] || { cat "$log" >&2; die "$tool: no multivariant playlist at $out/index.m3u8"; }
             check_playlist "$tool" "$out/source/index.m3u8" "$log" ;;
         ours-audio)
-            [[ -s "$out/index.m3u8" ]] || die "$tool: no multivariant playlist"
+            [[ -s "$out/index.m3u8" ]] || { cat "$log" >&2; die "$tool: no multivariant playlist at $out/index.m3u8"; }
             check_playlist "$tool" "$out/source/index.m3u8" "$log"
             check_playlist "$tool" "$out/audio/index.m3u8" "$log" ;;
     esac

@@ -19,10 +19,14 @@ struct CutPlanner {
         self.segmentTarget = segmentTarget
     }
 
-    /// The part length in use: the part target, or an even share of the expected segment under it.
-    var partLength: Double {
-        guard let expectedSegment, expectedSegment > partTarget else { return partTarget }
-        return expectedSegment / (expectedSegment / partTarget - Self.slack).rounded(.up)
+    /// The part length in use for frames of `frame` seconds: the part target, or, once a segment's length is
+    /// known, the fewest parts under the target that divide it evenly in whole frames.
+    func partLength(frame: Double) -> Double {
+        guard let expectedSegment, frame > 0 else { return partTarget }
+        let framesPerPartMax = max(1, ((partTarget + Self.slack) / frame).rounded(.down))
+        let framesPerSegment = max(1, (expectedSegment / frame).rounded())
+        let parts = (framesPerSegment / framesPerPartMax).rounded(.up)
+        return (framesPerSegment / parts).rounded(.up) * frame
     }
 
     /// Called before a reference packet is written: where to cut before it.
@@ -38,7 +42,7 @@ struct CutPlanner {
             self.partStart = dts
             return .segment
         }
-        if dts + duration - partStart > partLength + Self.slack && dts > partStart {
+        if dts + duration - partStart > partLength(frame: duration) + Self.slack && dts > partStart {
             self.partStart = dts
             return .part
         }

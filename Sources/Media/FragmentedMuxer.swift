@@ -96,17 +96,22 @@ final class FragmentedMuxer {
         if status < 0 { throw MediaError(.muxerFailed, "mp4 write: \(MediaError.ffmpegText(status))") }
     }
 
-    /// Ends the current fragment. Returns nil when nothing was written since the last flush.
-    func flushFragment() throws -> Fragment? {
-        guard let start = fragmentStart else { return nil }
+    private func flushMuxer() throws -> [UInt8] {
         let status = av_write_frame(context, nil)
         if status < 0 { throw MediaError(.muxerFailed, "mp4 flush: \(MediaError.ffmpegText(status))") }
         avio_flush(io)
-        var bytes = sink.take()
+        return sink.take()
+    }
+
+    /// Ends the current fragment. Returns nil when nothing was written since the last flush.
+    func flushFragment() throws -> Fragment? {
+        guard let start = fragmentStart else { return nil }
+        var bytes = try flushMuxer()
         if initialization == nil {
             let split = MP4Boxes.splitInitialization(bytes)
             initialization = split.initialization
-            bytes = split.rest
+            // With delay_moov the first flush writes only ftyp+moov; the fragment comes with a second one.
+            bytes = split.rest.isEmpty ? try flushMuxer() : split.rest
         }
         defer { fragmentStart = nil }
         return Fragment(bytes: bytes, start: start, duration: max(0, fragmentEnd - start), independent: fragmentIndependent)

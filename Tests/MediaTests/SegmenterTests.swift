@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import Testing
+@testable import Media
+
+/// Runs the real ingest (FFmpeg) on a clip made by `ffmpeg -f lavfi`, unpaced, and checks what it emits.
+@Suite("Ingest on a real file")
+struct IngestFileTests {
+    static func makeClip(seconds: Int) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("media-tests-\(getpid())-\(seconds).mp4").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg", "-hide_banner", "-loglevel", "error",
+                             "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+                             "-t", "\(seconds)", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", "-y", path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return path
+    }
+
+    @Test("a looping file keeps timestamps and program-date-time increasing, with one session")
+    func loopingFile() async throws {
+        let clip = try Self.makeClip(seconds: 3)
+        let ingest = Ingest(source: IngestSource(url: clip, pacing: .never, loop: true), settings: SegmentSettings(partTarget: 0.5, segmentTarget: 1), logger: Logger(label: "test"))
+        ingest.start()
+        var sessions = 0, segments = 0
+        var parts: [MediaPart] = []
+        var initialization: [Rendition: [UInt8]] = [:]
+        for await event in ingest.events {
+            switch event {
+            case .sessionStarted(let tracks):
+                sessions += 1
+                #expect(tracks.map(\.kind) == [.video, .audio])
+                #expect(tracks.first?.codecString.hasPrefix("avc1.") == true)
+            case .initialization(let rendition, let bytes): initialization[rendition] = bytes
+            case .part(.source, let part): parts.append(part)
+            case .segmentEnded:
+                segments += 1
+                if segments == 10 { ingest.stop() }
+            default: break
+            }
+        }
+        #expect(sessions == 1, "looping is not a new session")
+        #expect(Set(initialization.keys) == [.source, .audio])
+        #expect(MP4Boxes.topLevel(initialization[.source]!).map(\.type) == ["ftyp", "moov"])
+        #expect(parts.count >= 20)
+        #expect(parts.allSatisfy { $0.duration <= 0.5 + 0.001 && $0.duration > 0 })
+        let times = parts.map(\.programDateTime)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "program date time only moves forward across loops")
+        for (index, part) in parts.enumerated() where MP4Boxes.topLevel(part.bytes).map(\.type) != ["moof", "mdat"] { Issue.record("part \(index) boxes: \(MP4Boxes.topLevel(part.bytes).map(\.type)) \(part.bytes.count)") }
+    }
+
+    @Test("a file that does not exist fails with a clear error and, with maxAttempts, gives up")
+    func missingFile() async {
+        let ingest = Ingest(source: IngestSource(url: "/nonexistent/clip.mp4", maxAttempts: 2), settings: SegmentSettings(), logger: Logger(label: "test"))
+        ingest.start()
+        var last: IngestState = .idle
+        for await event in ingest.events { if case .state(let state) = event { last = state } }
+        guard case .failed(let error) = last else { Issue.record("expected failed, got \(last)"); return }
+        #expect(error.contains("media.open_failed"))
+        #expect(error.contains("/nonexistent/clip.mp4"))
+    }
+}

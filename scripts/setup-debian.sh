@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages and Python test clients senate-live needs on Debian 12.
+# Idempotent: quick when everything is already there. Run as root (or through sudo).
+set -euo pipefail
+
+packages=(
+  pkg-config libavformat-dev libavcodec-dev libavutil-dev  # the FFmpeg libraries we link
+  ffmpeg                                                   # ffmpeg/ffprobe: test clients and fixtures
+  curl                                                     # raw HTTP paths in the traversal test
+  python3 python3-pip                                      # the independent m3u8 playlist parser
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+# Test clients from PyPI, into the python3 first on PATH (the one the tests run).
+python3 -c "import m3u8, websockets" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets
