@@ -1,11 +1,15 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOFoundationCompat
+import Synchronization
 
 /// The on-disk copy of a channel's media: `{root}/{rendition}/init-{g}.mp4`, `{msn}.m4s` and an
 /// append-only `segments.jsonl` index (msn, duration, program-date-time, discontinuity, init), which the
 /// archive reads back. Writes go through one serial queue, off the cooperative pool, each via temp + rename.
-public final class SegmentDisk: Sendable {
+public final class SegmentDisk: @unchecked Sendable {
+    // @unchecked: `indexFiles` is only touched on `queue`; `pendingBytes` is atomic.
+
     /// One line of `segments.jsonl`.
     public struct IndexEntry: Codable, Sendable, Equatable {
         public var msn: Int
@@ -17,9 +21,19 @@ public final class SegmentDisk: Sendable {
 
     public let root: URL
     private let queue = DispatchQueue(label: "senate-live.segment-disk")
+    /// Open `segments.jsonl` descriptors by rendition, kept open for appends.
+    private var indexFiles: [String: Int32] = [:]
+    /// Bytes queued and not yet written: callers slow down above `backlogLimit`.
+    private let pendingBytes = Atomic<Int>(0)
+    private let backlogLimit = 32 * 1024 * 1024
+    private static let logger = Logger(label: "senate-live.segment-disk")
 
     public init(root: URL) {
         self.root = root
+    }
+
+    deinit {
+        for descriptor in indexFiles.values { close(descriptor) }
     }
 
     public func directory(_ rendition: String) -> URL { root.appendingPathComponent(rendition, isDirectory: true) }
@@ -41,7 +55,7 @@ public final class SegmentDisk: Sendable {
 
     public func writeInitialization(_ bytes: ByteBuffer, rendition: String, generation: Int) {
         let url = directory(rendition).appendingPathComponent("init-\(generation).mp4")
-        queue.async { Self.atomicWrite(bytes, to: url) }
+        enqueue(bytes.readableBytes) { Self.atomicWrite(bytes, to: url) }
     }
 
     public func writeSegment(_ segment: MediaSegment, rendition: String) {
@@ -51,9 +65,20 @@ public final class SegmentDisk: Sendable {
             msn: segment.msn, duration: segment.duration, programDateTime: segment.programDateTime,
             discontinuity: segment.discontinuity, initGeneration: segment.initGeneration
         )
-        queue.async {
+        enqueue(bytes.readableBytes) {
             Self.atomicWrite(bytes, to: folder.appendingPathComponent("\(segment.msn).m4s"))
-            Self.appendIndex(entry, in: folder)
+            self.appendIndex(entry, rendition: rendition)
+        }
+    }
+
+    /// Whether writes are falling behind; the store then waits for `flush()` before taking more.
+    public var isBacklogged: Bool { pendingBytes.load(ordering: .relaxed) > backlogLimit }
+
+    private func enqueue(_ size: Int, _ work: @escaping @Sendable () -> Void) {
+        pendingBytes.add(size, ordering: .relaxed)
+        queue.async {
+            work()
+            self.pendingBytes.subtract(size, ordering: .relaxed)
         }
     }
 
@@ -80,31 +105,55 @@ public final class SegmentDisk: Sendable {
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(IndexEntry.self, from: Data($0)) }
     }
 
-    private static let logger = Logger(label: "senate-live.segment-disk")
-
+    /// Writes to a temporary name then renames: a reader or a crash sees the old file or the new one,
+    /// never half of one.
     private static func atomicWrite(_ bytes: ByteBuffer, to url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp")
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-            try Data(bytes.readableBytesView).write(to: temporary)
-            // rename(2) is atomic: a reader or a crash sees the old file or the new one, never half of one.
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            defer { close(descriptor) }
+            try writeAll(descriptor, bytes)
             guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             logger.error("cannot write media file", metadata: ["path": "\(url.path)", "error": "\(error)"])
         }
     }
 
-    private static func appendIndex(_ entry: IndexEntry, in folder: URL) {
+    private static func writeAll(_ descriptor: Int32, _ bytes: ByteBuffer) throws {
+        try bytes.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += written
+            }
+        }
+    }
+
+    /// Appends one JSON line; runs on `queue`.
+    private func appendIndex(_ entry: IndexEntry, rendition: String) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601WithFractions
         guard var line = try? encoder.encode(entry) else { return }
         line.append(UInt8(ascii: "\n"))
-        let url = folder.appendingPathComponent("segments.jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        guard let handle = try? FileHandle(forWritingTo: url) else { return }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        try? handle.write(contentsOf: line)
+        if indexFiles[rendition] == nil {
+            let path = directory(rendition).appendingPathComponent("segments.jsonl").path
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                Self.logger.error("cannot open segment index", metadata: ["path": "\(path)"])
+                return
+            }
+            indexFiles[rendition] = descriptor
+        }
+        do { try Self.writeAll(indexFiles[rendition]!, ByteBuffer(data: line)) } catch {
+            Self.logger.error("cannot append to segment index", metadata: ["rendition": "\(rendition)", "error": "\(error)"])
+        }
     }
 }
 

@@ -79,7 +79,7 @@ public actor SegmentStore {
     }
 
     /// Closes the open segment of every rendition and writes it to disk.
-    public func endSegment() {
+    public func endSegment() async {
         for name in renditions {
             guard var timeline = timelines[name] else { continue }
             if let closed = timeline.closeSegment() { disk?.writeSegment(closed, rendition: name) }
@@ -87,6 +87,8 @@ public actor SegmentStore {
             timelines[name] = timeline
         }
         wakeWaiters()
+        // Backpressure: an input read faster than the disk writes (packaging a file) waits here.
+        if let disk, disk.isBacklogged { await disk.flush() }
     }
 
     // MARK: Reading side

@@ -1,10 +1,19 @@
-/// Collects what a muxer writes through its custom `AVIOContext`.
-final class ByteSink {
-    var bytes: [UInt8] = []
+import NIOCore
 
-    func take() -> [UInt8] {
-        defer { bytes = [] }
-        return bytes
+/// Collects what a muxer writes through its custom `AVIOContext`, straight into the `ByteBuffer` that is
+/// served later (no intermediate copy).
+final class ByteSink {
+    private var buffer = ByteBufferAllocator().buffer(capacity: 256 * 1024)
+
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        buffer.writeBytes(bytes)
+    }
+
+    /// Hands over what was written since the last call.
+    func take() -> ByteBuffer {
+        let taken = buffer
+        buffer = ByteBufferAllocator().buffer(capacity: max(64 * 1024, taken.readableBytes + taken.readableBytes / 4))
+        return taken
     }
 }
 
@@ -12,6 +21,6 @@ final class ByteSink {
 func byteSinkWrite(_ opaque: UnsafeMutableRawPointer?, _ buffer: UnsafeMutablePointer<UInt8>?, _ size: Int32) -> Int32 {
     guard let opaque, let buffer, size > 0 else { return 0 }
     let sink = Unmanaged<ByteSink>.fromOpaque(opaque).takeUnretainedValue()
-    sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: Int(size)))
+    sink.write(UnsafeRawBufferPointer(start: buffer, count: Int(size)))
     return size
 }

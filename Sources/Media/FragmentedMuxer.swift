@@ -1,11 +1,12 @@
 import CFFmpeg
+import NIOCore
 
 /// Owns one fMP4 (CMAF) muxing `AVFormatContext` that writes into memory. The caller decides where
 /// fragments end (`movflags=frag_custom`); each `flushFragment()` returns one `moof`+`mdat` part.
 final class FragmentedMuxer {
     /// One fragment's bytes and timing (seconds on the output timeline).
     struct Fragment {
-        var bytes: [UInt8]
+        var bytes: ByteBuffer
         var start: Double
         var duration: Double
         var independent: Bool
@@ -20,7 +21,7 @@ final class FragmentedMuxer {
     /// The input stream whose packets time fragments (video if present).
     private let referenceStream: Int
     private var lastDts: [Int: Int64] = [:]
-    private(set) var initialization: [UInt8]?
+    private(set) var initialization: ByteBuffer?
     private var fragmentStart: Double?
     private var fragmentEnd: Double = 0
     private var fragmentIndependent = false
@@ -96,7 +97,7 @@ final class FragmentedMuxer {
         if status < 0 { throw MediaError(.muxerFailed, "mp4 write: \(MediaError.ffmpegText(status))") }
     }
 
-    private func flushMuxer() throws -> [UInt8] {
+    private func flushMuxer() throws -> ByteBuffer {
         let status = av_write_frame(context, nil)
         if status < 0 { throw MediaError(.muxerFailed, "mp4 flush: \(MediaError.ffmpegText(status))") }
         avio_flush(io)
@@ -111,7 +112,7 @@ final class FragmentedMuxer {
             let split = MP4Boxes.splitInitialization(bytes)
             initialization = split.initialization
             // With delay_moov the first flush writes only ftyp+moov; the fragment comes with a second one.
-            bytes = split.rest.isEmpty ? try flushMuxer() : split.rest
+            bytes = split.rest.readableBytes == 0 ? try flushMuxer() : split.rest
         }
         defer { fragmentStart = nil }
         return Fragment(bytes: bytes, start: start, duration: max(0, fragmentEnd - start), independent: fragmentIndependent)

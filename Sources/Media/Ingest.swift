@@ -5,15 +5,18 @@ import Logging
 /// Blocking FFmpeg calls never run on an event loop or the cooperative pool; a stop request interrupts them.
 public final class Ingest: Sendable {
     /// Everything the ingest produces, in order. Finishes after `stop()` once the open segment is flushed.
-    public let events: AsyncStream<MediaEvent>
+    public let events: IngestEvents
     private let continuation: AsyncStream<MediaEvent>.Continuation
+    private let gate = CreditGate(limit: 256)
     private let control = InterruptControl()
     private let source: IngestSource
     private let settings: SegmentSettings
     private let logger: Logger
 
     public init(source: IngestSource, settings: SegmentSettings, logger: Logger) {
-        (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream.makeStream(of: MediaEvent.self, bufferingPolicy: .unbounded)
+        events = IngestEvents(stream: stream, gate: gate)
+        self.continuation = continuation
         self.source = source
         self.settings = settings
         self.logger = logger
@@ -21,7 +24,7 @@ public final class Ingest: Sendable {
 
     /// Starts the reading thread.
     public func start() {
-        let worker = IngestWorker(source: source, settings: settings, control: control, logger: logger, continuation: continuation)
+        let worker = IngestWorker(source: source, settings: settings, control: control, logger: logger, output: IngestOutput(continuation: continuation, gate: gate, control: control))
         let thread = Thread { worker.run() }
         thread.name = "ingest"
         thread.start()
@@ -37,22 +40,21 @@ private final class IngestWorker: @unchecked Sendable {
     private let source: IngestSource
     private let control: InterruptControl
     private let logger: Logger
-    private let continuation: AsyncStream<MediaEvent>.Continuation
+    private let continuation: IngestOutput
     private let segmenter: Segmenter
     private var machine: IngestStateMachine
     /// Where the next session starts on the output timeline; 1 s in so early audio never goes negative.
     private var timelineEnd: Int64 = 1_000_000
 
-    init(source: IngestSource, settings: SegmentSettings, control: InterruptControl, logger: Logger,
-         continuation: AsyncStream<MediaEvent>.Continuation) {
+    init(source: IngestSource, settings: SegmentSettings, control: InterruptControl, logger: Logger, output: IngestOutput) {
         self.source = source
         self.machine = IngestStateMachine(maxAttempts: source.maxAttempts)
         self.control = control
         self.logger = logger
-        self.continuation = continuation
+        self.continuation = output
         self.segmenter = Segmenter(
             settings: .init(partTarget: settings.partTarget, segmentTarget: settings.segmentTarget, audioRendition: settings.audioRendition),
-            emit: { continuation.yield($0) }
+            emit: { output.yield($0) }
         )
     }
 
@@ -128,4 +130,19 @@ private final class IngestWorker: @unchecked Sendable {
             try segmenter.write(timed)
         }
     }
+}
+
+/// The ingest thread's end of `IngestEvents`: waits for a credit before each event, except once stopping
+/// (the consumer may be gone, and a stop must never wait on it).
+private struct IngestOutput: Sendable {
+    let continuation: AsyncStream<MediaEvent>.Continuation
+    let gate: CreditGate
+    let control: InterruptControl
+
+    func yield(_ event: MediaEvent) {
+        _ = gate.acquire { !control.isStopRequested }
+        continuation.yield(event)
+    }
+
+    func finish() { continuation.finish() }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Just enough ISO BMFF parsing to split a muxer's first output into the initialization section
 /// (`ftyp` + `moov`) and the first fragment (`moof` + `mdat`).
 enum MP4Boxes {
@@ -25,6 +27,11 @@ enum MP4Boxes {
         let fragmentStart = topLevel(bytes).first { ["styp", "sidx", "moof"].contains($0.type) }?.range.lowerBound
         guard let cut = fragmentStart else { return (bytes, []) }
         return (Array(bytes[..<cut]), Array(bytes[cut...]))
+    }
+
+    static func splitInitialization(_ buffer: ByteBuffer) -> (initialization: ByteBuffer, rest: ByteBuffer) {
+        let split = splitInitialization(Array(buffer.readableBytesView))
+        return (ByteBuffer(bytes: split.initialization), ByteBuffer(bytes: split.rest))
     }
 
     private static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The renditions the segmenter produces from one input.
 public enum Rendition: String, Sendable, CaseIterable, Codable {
@@ -10,7 +11,7 @@ public enum Rendition: String, Sendable, CaseIterable, Codable {
 
 /// One fMP4 part (`moof`+`mdat`), ready to serve.
 public struct MediaPart: Sendable {
-    public var bytes: [UInt8]
+    public var bytes: ByteBuffer
     /// Seconds of media in the part.
     public var duration: Double
     /// Starts with a keyframe (every audio part does).
@@ -26,7 +27,7 @@ public enum MediaEvent: Sendable {
     /// A new input session began (first open, reconnect): what follows is discontinuous with what came before.
     case sessionStarted(tracks: [MediaTrack])
     /// The initialization section (`ftyp`+`moov`) of a rendition for the current session.
-    case initialization(Rendition, bytes: [UInt8])
+    case initialization(Rendition, bytes: ByteBuffer)
     /// The next part of a rendition.
     case part(Rendition, MediaPart)
     /// The segment in progress is complete in every rendition; the next part starts a new one.

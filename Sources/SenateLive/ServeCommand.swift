@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// Runs the server until SIGTERM/SIGINT, then drains.
 func runServer(_ configuration: ServerConfiguration) async throws {
     let logger = makeLogger(level: configuration.logLevel)
-    let server = try buildServer(configuration, logger: logger) { host, port in
+    let server = try await buildServer(configuration, logger: logger) { host, port in
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
     }
     let group = ServiceGroup(configuration: .init(

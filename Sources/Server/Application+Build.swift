@@ -1,16 +1,25 @@
 import Foundation
 import HLS
+import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
+import HummingbirdWSCompression
 import Logging
 import Media
 import Metrics
 import Prometheus
+import Relay
 import ServiceLifecycle
+
+/// The request context of every route: HTTP routes and the `/ws` upgrade share one router.
+public typealias AppContext = BasicWebSocketRequestContext
 
 /// The assembled server: the Hummingbird application plus the services that feed it.
 public struct SenateLiveServer: Sendable {
-    public let application: Application<RouterResponder<BasicRequestContext>>
+    public let application: Application<RouterResponder<AppContext>>
     public let channels: [String: LiveChannel]
+    public let relay: Relay
+    public let authority: TokenAuthority
     /// Every service to run in the one `ServiceGroup`, in start order (shutdown runs in reverse).
     public let services: [any Service]
 }
@@ -27,7 +36,7 @@ public enum MetricsBootstrap {
 /// Builds the server from its configuration. `onListening` receives the bound port.
 public func buildServer(
     _ configuration: ServerConfiguration, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
-) throws -> SenateLiveServer {
+) async throws -> SenateLiveServer {
     let registry = MetricsBootstrap.registry
     let mediaRoot = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("media", isDirectory: true)
     let hls = configuration.hls
@@ -45,18 +54,44 @@ public func buildServer(
         channels[channel.slug] = LiveChannel(slug: channel.slug, store: store, settings: settings, logger: logger)
     }
 
+    let slugs = configuration.channels.map(\.slug)
+    let log = try SQLiteEventLog(path: configuration.dataDirectory + "/relay.sqlite", history: Int64(configuration.relay.history))
+    let relay = Relay(log: log, hub: Hub(), channels: slugs)
+    try await relay.start()
+    var secret = configuration.auth.secret
+    if secret.isEmpty {
+        secret = UUID().uuidString + UUID().uuidString
+        logger.warning("no auth.secret (SENATE_LIVE_AUTH_SECRET) set: tokens are signed with a random secret and stop working at restart")
+    }
+    let authority = await TokenAuthority(secret: secret)
+
     let draining = DrainFlag()
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: AppContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: CORSMiddleware(
-        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+        allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
         allowMethods: [.get, .head, .options, .post, .put, .delete], maxAge: .seconds(600)
     ))
     LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
     OperationsRoutes(channels: channels, registry: registry, draining: draining).register(on: router)
+    RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
+    let session = WebSocketSession(relay: relay, settings: configuration.relay, logger: logger)
+    router.ws("/ws") { _, _ in
+        .upgrade([:])
+    } onUpgrade: { inbound, outbound, _ in
+        try await session.run(inbound: inbound, outbound: outbound)
+    }
 
     let application = Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(
+                maxFrameSize: max(configuration.relay.maxClientMessageBytes, 1 << 16),
+                extensions: [.perMessageDeflate(minFrameSizeToCompress: 256)],
+                autoPing: .enabled(timePeriod: .milliseconds(Int(configuration.relay.pingInterval * 1000)))
+            )
+        ),
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live"),
         onServerRunning: { channel in
             onListening(configuration.http.host, channel.localAddress?.port ?? configuration.http.port)
@@ -67,5 +102,7 @@ public func buildServer(
     let channelsService = ChannelsService(
         channels: configuration.channels.compactMap { channels[$0.slug] }, inputs: inputs, draining: draining, logger: logger
     )
-    return SenateLiveServer(application: application, channels: channels, services: [application, channelsService])
+    return SenateLiveServer(
+        application: application, channels: channels, relay: relay, authority: authority, services: [application, channelsService]
+    )
 }

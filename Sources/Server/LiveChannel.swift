@@ -66,11 +66,11 @@ public actor LiveChannel {
         case .sessionStarted(let tracks):
             await store.beginSession(Self.describe(tracks, audioRendition: settings.audioRendition))
         case .initialization(let rendition, let bytes):
-            await store.setInitialization(rendition: rendition.rawValue, bytes: ByteBuffer(bytes: bytes))
+            await store.setInitialization(rendition: rendition.rawValue, bytes: bytes)
         case .part(let rendition, let part):
             await store.appendPart(
                 rendition: rendition.rawValue, duration: part.duration, independent: part.independent,
-                programDateTime: part.programDateTime, bytes: ByteBuffer(bytes: part.bytes)
+                programDateTime: part.programDateTime, bytes: part.bytes
             )
         case .segmentEnded:
             await store.endSegment()

@@ -6,7 +6,7 @@ struct LiveRoutes: Sendable {
     let channels: [String: LiveChannel]
     let segmentTarget: Double
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppContext>) {
         router.get("/live/:channel/index.m3u8") { _, context in
             let store = try store(context)
             let text = try await hls { try await store.multivariantPlaylist() }
@@ -42,7 +42,7 @@ struct LiveRoutes: Sendable {
         }
     }
 
-    private func store(_ context: BasicRequestContext) throws -> SegmentStore {
+    private func store(_ context: AppContext) throws -> SegmentStore {
         let slug = context.parameters.get("channel") ?? ""
         guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
         return channel.store

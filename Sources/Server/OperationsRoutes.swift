@@ -9,7 +9,7 @@ struct OperationsRoutes: Sendable {
     let registry: PrometheusCollectorRegistry
     let draining: DrainFlag
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppContext>) {
         router.get("/healthz") { _, _ in
             LiveRoutes.response("ok\n", contentType: "text/plain; charset=utf-8", cache: "no-store")
         }

@@ -49,6 +49,12 @@ extension ServerConfiguration {
         if let memory = try number("MEMORY_SEGMENTS", Int.self) { hls.memorySegments = memory }
         if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
+        if let secret = value("AUTH_SECRET") { auth.secret = secret }
+        if let history = try number("HISTORY", Int.self) { relay.history = history }
+        if let queue = try number("SUBSCRIBER_QUEUE", Int.self) { relay.subscriberQueue = queue }
+        if let bytes = try number("MAX_BODY_BYTES", Int.self) { relay.maxBodyBytes = bytes }
+        if let rate = try number("CLIENT_MESSAGES_PER_SECOND", Int.self) { relay.clientMessagesPerSecond = rate }
+        if let interval = try number("PING_INTERVAL", Double.self) { relay.pingInterval = interval }
         if let list = value("CHANNELS") {
             let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
@@ -78,6 +84,13 @@ extension ServerConfiguration {
         guard (1...10).contains(hls.segmentTarget) else { throw ConfigurationError(key: "hls.segmentTarget", "must be 1–10 seconds") }
         guard hls.segmentTarget >= hls.partTarget * 2 else { throw ConfigurationError(key: "hls.segmentTarget", "must hold at least two parts") }
         guard hls.window >= 3 else { throw ConfigurationError(key: "hls.window", "must be at least 3 segments") }
+        guard auth.secret.isEmpty || auth.secret.utf8.count >= 32 else {
+            throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
+        }
+        guard relay.history >= 1 else { throw ConfigurationError(key: "relay.history", "must be at least 1") }
+        guard relay.subscriberQueue >= 8 else { throw ConfigurationError(key: "relay.subscriberQueue", "must be at least 8") }
+        guard relay.maxBodyBytes >= 1024 else { throw ConfigurationError(key: "relay.maxBodyBytes", "must be at least 1024") }
+        guard relay.clientMessagesPerSecond >= 1 else { throw ConfigurationError(key: "relay.clientMessagesPerSecond", "must be at least 1") }
         var seen = Set<String>()
         for channel in channels {
             guard ChannelSlug.isValid(channel.slug) else {

@@ -59,7 +59,33 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// Event relay settings.
+    public struct RelaySettings: Sendable, Equatable, Codable {
+        /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
+        public var history = 100_000
+        /// Messages a subscriber may have waiting before it is closed with 4008.
+        public var subscriberQueue = 1024
+        /// Largest publish body, bytes (413 above).
+        public var maxBodyBytes = 1_048_576
+        /// Most events in one publish request.
+        public var maxBatch = 1000
+        /// Largest WebSocket message a client may send.
+        public var maxClientMessageBytes = 16 * 1024
+        /// Client messages per second per connection (bursts of twice that).
+        public var clientMessagesPerSecond = 20
+        /// Seconds between server pings; a client that does not answer within this is closed.
+        public var pingInterval = 30.0
+    }
+
+    /// Bearer tokens.
+    public struct Auth: Sendable, Equatable, Codable {
+        /// HMAC secret of the JWTs. Empty: a random one per start (tokens then last one run only).
+        public var secret = ""
+    }
+
     public var http = HTTP()
+    public var relay = RelaySettings()
+    public var auth = Auth()
     public var hls = HLS()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
@@ -93,13 +119,39 @@ extension ServerConfiguration.HLS {
 }
 
 extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, dataDirectory, logLevel, channels }
+    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, dataDirectory, logLevel, channels }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
+        auth = try container.decodeIfPresent(Auth.self, forKey: .auth) ?? auth
         http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? http
         hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
+    }
+}
+
+extension ServerConfiguration.RelaySettings {
+    enum CodingKeys: String, CodingKey {
+        case history, subscriberQueue, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval
+    }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
+        subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
+        maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
+        maxBatch = try container.decodeIfPresent(Int.self, forKey: .maxBatch) ?? maxBatch
+        maxClientMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxClientMessageBytes) ?? maxClientMessageBytes
+        clientMessagesPerSecond = try container.decodeIfPresent(Int.self, forKey: .clientMessagesPerSecond) ?? clientMessagesPerSecond
+        pingInterval = try container.decodeIfPresent(Double.self, forKey: .pingInterval) ?? pingInterval
+    }
+}
+
+extension ServerConfiguration.Auth {
+    enum CodingKeys: String, CodingKey { case secret }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        secret = try container.decodeIfPresent(String.self, forKey: .secret) ?? secret
     }
 }

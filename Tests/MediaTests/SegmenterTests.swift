@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Testing
 @testable import Media
 
@@ -28,13 +29,14 @@ struct IngestFileTests {
         var sessions = 0, segments = 0
         var parts: [MediaPart] = []
         var initialization: [Rendition: [UInt8]] = [:]
+        func boxes(_ buffer: ByteBuffer) -> [String] { MP4Boxes.topLevel(Array(buffer.readableBytesView)).map(\.type) }
         for await event in ingest.events {
             switch event {
             case .sessionStarted(let tracks):
                 sessions += 1
                 #expect(tracks.map(\.kind) == [.video, .audio])
                 #expect(tracks.first?.codecString.hasPrefix("avc1.") == true)
-            case .initialization(let rendition, let bytes): initialization[rendition] = bytes
+            case .initialization(let rendition, let bytes): initialization[rendition] = Array(bytes.readableBytesView)
             case .part(.source, let part): parts.append(part)
             case .segmentEnded:
                 segments += 1
@@ -49,7 +51,9 @@ struct IngestFileTests {
         #expect(parts.allSatisfy { $0.duration <= 0.5 + 0.001 && $0.duration > 0 })
         let times = parts.map(\.programDateTime)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "program date time only moves forward across loops")
-        for (index, part) in parts.enumerated() where MP4Boxes.topLevel(part.bytes).map(\.type) != ["moof", "mdat"] { Issue.record("part \(index) boxes: \(MP4Boxes.topLevel(part.bytes).map(\.type)) \(part.bytes.count)") }
+        for (index, part) in parts.enumerated() where boxes(part.bytes) != ["moof", "mdat"] {
+            Issue.record("part \(index) has boxes \(boxes(part.bytes))")
+        }
     }
 
     @Test("a file that does not exist fails with a clear error and, with maxAttempts, gives up")

@@ -1,0 +1,42 @@
+import Foundation
+import NIOCore
+
+/// An event encoded once, in every form a transport sends, shared by all subscribers (the bytes are
+/// reference-counted, never copied per subscriber).
+public struct EncodedEvent: Sendable {
+    public let seq: Int64
+    public let channel: String
+    /// The event object.
+    public let json: ByteBuffer
+    /// `{"op":"event", …event}` for WebSocket.
+    public let webSocketText: ByteBuffer
+    /// `id: seq`, `event: type`, `data: json` for Server-Sent Events.
+    public let serverSentEvent: ByteBuffer
+
+    public init(_ event: Event) throws {
+        let object = try EventCoding.encoder.encode(event)
+        seq = event.seq
+        channel = event.channel
+        json = ByteBuffer(bytes: object)
+        var frame = ByteBuffer(string: #"{"op":"event","#)
+        frame.writeBytes(object.dropFirst())
+        webSocketText = frame
+        var sse = ByteBuffer(string: "id: \(event.seq)\nevent: \(event.type.rawValue)\ndata: ")
+        sse.writeBytes(object)
+        sse.writeString("\n\n")
+        serverSentEvent = sse
+    }
+}
+
+/// The JSON coders of events: dates as ISO 8601 with milliseconds, `/` unescaped, Thai as UTF-8.
+public enum EventCoding {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
+        return encoder
+    }()
+}

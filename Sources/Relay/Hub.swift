@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Receives a channel's events from the hub. Must not wait: return false to be removed.
+public protocol HubSubscriber: AnyObject, Sendable {
+    func deliver(_ event: EncodedEvent) -> Bool
+}
+
+/// Fans each channel's events out to its subscribers: the same encoded bytes to each one's bounded queue.
+public final class Hub: Sendable {
+    private let subscribers = Mutex<[String: [ObjectIdentifier: any HubSubscriber]]>([:])
+
+    public init() {}
+
+    public func add(_ subscriber: any HubSubscriber, channel: String) {
+        subscribers.withLock { $0[channel, default: [:]][ObjectIdentifier(subscriber)] = subscriber }
+    }
+
+    public func remove(_ subscriber: any HubSubscriber, channel: String) {
+        subscribers.withLock { _ = $0[channel]?.removeValue(forKey: ObjectIdentifier(subscriber)) }
+    }
+
+    /// Delivers `events` (in seq order) to every subscriber of `channel`; drops those that refuse.
+    public func publish(_ events: [EncodedEvent], channel: String) {
+        let targets = subscribers.withLock { Array(($0[channel] ?? [:]).values) }
+        for target in targets {
+            for event in events where !target.deliver(event) {
+                remove(target, channel: channel)
+                break
+            }
+        }
+    }
+
+    /// Subscribers per channel (a metrics gauge).
+    public func count(channel: String) -> Int { subscribers.withLock { $0[channel]?.count ?? 0 } }
+
+    public var total: Int { subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+}

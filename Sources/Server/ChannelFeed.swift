@@ -1,0 +1,55 @@
+import NIOCore
+import Relay
+
+/// Puts a hub subscription in front of a queue: each delivered event becomes one queue element.
+final class FeedSubscriber<Element: Sendable>: HubSubscriber {
+    let queue: BoundedQueue<Element>
+    private let wrap: @Sendable (EncodedEvent) -> Element
+
+    init(queue: BoundedQueue<Element>, wrap: @escaping @Sendable (EncodedEvent) -> Element) {
+        self.queue = queue
+        self.wrap = wrap
+    }
+
+    func deliver(_ event: EncodedEvent) -> Bool {
+        let accepted = queue.offer(wrap(event))
+        if !accepted { RelayMetrics.shared.slowSubscriberDropped() }
+        return accepted
+    }
+}
+
+/// Bringing a subscriber up to date. The subscriber is registered with the hub *before* this runs, so
+/// every event is either in what is replayed here or in the subscriber's queue (or both: the caller skips
+/// seqs it already sent). Nothing falls in between.
+enum CatchUp {
+    enum Item {
+        case snapshot(seq: Int64, state: ChannelState.Snapshot)
+        /// Events `from…to` are no longer kept; a snapshot follows.
+        case gap(from: Int64, to: Int64)
+        case event(Event)
+    }
+
+    /// Delivers what a subscriber that has seen up to `since` (nil: nothing) needs; returns the last seq sent.
+    static func run(relay: Relay, channel: String, since: Int64?, deliver: (Item) async throws -> Void) async throws -> Int64 {
+        let head = try await relay.head(channel: channel)
+        guard let since, since >= 0, since <= head.seq else {
+            try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
+            return head.seq
+        }
+        var cursor = since
+        while cursor < head.seq {
+            let page = try await relay.history(channel: channel, after: cursor, limit: 500)
+            if cursor + 1 < (page.oldest ?? head.seq + 1) {
+                try await deliver(.gap(from: cursor + 1, to: (page.oldest ?? head.seq + 1) - 1))
+                try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
+                return head.seq
+            }
+            for event in page.events where event.seq <= head.seq {
+                try await deliver(.event(event))
+                cursor = event.seq
+            }
+            if page.events.isEmpty { break }
+        }
+        return cursor
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+import Relay
+
+/// Publishing and reading events over HTTP: POST events, GET state, GET events, SSE stream.
+struct RelayRoutes: Sendable {
+    let relay: Relay
+    let authority: TokenAuthority
+    let settings: ServerConfiguration.RelaySettings
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/v1/channels/:channel/events") { request, context in
+            try await publish(request, context)
+        }
+        router.get("/api/v1/channels/:channel/state") { _, context in
+            let channel = try channelName(context)
+            let head = try await relayCall { try await relay.head(channel: channel) }
+            return try json(StateBody(channel: channel, seq: head.seq, state: head.state.snapshot))
+        }
+        router.get("/api/v1/channels/:channel/events") { request, context in
+            let channel = try channelName(context)
+            let since = try integer(request.uri.queryParameters.get("since"), name: "since") ?? 0
+            let limit = min(1000, max(1, try integer(request.uri.queryParameters.get("limit"), name: "limit") ?? 100))
+            let page = try await relayCall { try await relay.history(channel: channel, after: since, limit: Int(limit)) }
+            let head = try await relayCall { try await relay.head(channel: channel) }
+            return try json(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: head.seq))
+        }
+        router.get("/api/v1/channels/:channel/events/stream") { request, context in
+            let channel = try channelName(context)
+            let header: String? = request.headers[HTTPField.Name("Last-Event-ID")!]
+            let lastEventID = header ?? request.uri.queryParameters.get("since").map { String($0) }
+            let since = try integer(lastEventID, name: "Last-Event-ID")
+            return ServerSentEvents(relay: relay, channel: channel, since: since, queueLimit: settings.subscriberQueue).response()
+        }
+    }
+
+    private func publish(_ request: Request, _ context: AppContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let channel = try channelName(context)
+        guard let principal = await authority.principal(authorization: request.headers[.authorization]) else {
+            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        }
+        guard principal.mayPublish(to: channel) else {
+            throw APIError(.forbidden, code: "forbidden", message: "this token may not publish to \(channel)")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
+            throw APIError.tooLarge(settings.maxBodyBytes)
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: settings.maxBodyBytes) } catch {
+            throw APIError.tooLarge(settings.maxBodyBytes)
+        }
+        let (drafts, isBatch) = try relayCall { try EventBody.parse(body, maxBatch: settings.maxBatch) }
+        let stored = try await relayCall { try await relay.publish(channel: channel, drafts: drafts, isBatch: isBatch) }
+        RelayMetrics.shared.published(stored.count, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+        let data = isBatch ? try EventCoding.encoder.encode(stored) : try EventCoding.encoder.encode(stored[0])
+        return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    private func channelName(_ context: AppContext) throws -> String {
+        let channel = context.parameters.get("channel") ?? ""
+        guard relay.channels.contains(channel) else { throw APIError.notFound("no channel \(channel)") }
+        return channel
+    }
+
+    private func integer(_ text: String?, name: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let value = Int64(text), value >= 0 else {
+            throw APIError(.badRequest, code: "invalid_value", message: "\(name) must be a non-negative integer", field: name)
+        }
+        return value
+    }
+
+    private func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(data: try EventCoding.encoder.encode(value))))
+    }
+
+    struct StateBody: Encodable {
+        let channel: String
+        let seq: Int64
+        let state: ChannelState.Snapshot
+    }
+
+    struct EventsBody: Encodable {
+        let channel: String
+        let events: [Event]
+        let oldest: Int64?
+        let latest: Int64
+    }
+}
+
+/// Relay errors as HTTP errors: 400 malformed, 422 impossible now, 404 unknown channel, 503 store down.
+func relayCall<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as RelayError { throw APIError(error) }
+}
+
+func relayCall<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as RelayError { throw APIError(error) }
+}
+
+extension APIError {
+    init(_ error: RelayError) {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .invalid: .badRequest
+        case .conflict: .unprocessableContent
+        case .notFound: .notFound
+        case .unavailable: .serviceUnavailable
+        }
+        self.init(status, code: error.code, message: error.message, field: error.field)
+    }
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit) bytes")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
