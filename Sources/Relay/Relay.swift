@@ -47,7 +47,7 @@ public actor Relay {
             }
             do { try state.validate(draft) } catch let error as RelayError { throw error.inBatch(isBatch ? index : nil) }
             seq += 1
-            let at = draft.at ?? now
+            let at = ISO8601.millisecond(draft.at ?? now)
             let sitting: String? = draft.type == .sittingStarted
                 ? state.nextSittingId(channel: channel, at: at).id
                 : (state.sitting?.status == .ended ? nil : state.sitting?.id)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Relay
 import Server
 
 /// `senate-live demo`: plays `Samples/chamber.mp4` in a loop as the live channel `senate`.
@@ -15,6 +16,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Clip to play as live.")
     var input = "Samples/chamber.mp4"
 
+    @Option(name: .long, help: "Scripted sitting replayed alongside the video.")
+    var script = "Samples/sitting.jsonl"
+
     func run() async throws {
         guard FileManager.default.fileExists(atPath: input) else {
             throw ValidationError("\(input) not found: run the demo from the repository folder, or pass --input")
@@ -24,9 +28,15 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.http.port = port
         configuration.dataDirectory = dataDir
         configuration.channels = [.init(slug: "senate", input: .init(url: input, loop: true))]
+        // A fixed development secret, so `senate-live token` works against the demo out of the box.
+        configuration.auth.secret = "senate-live-demo-secret-not-for-production"
         try configuration.apply(environment: ProcessInfo.processInfo.environment)
         try configuration.validate()
-        print("demo: http://127.0.0.1:\(configuration.http.port)/live/senate/index.m3u8")
-        try await runServer(configuration)
+        let sitting = try SittingScript(text: try String(contentsOfFile: script, encoding: .utf8))
+        print("demo: video  http://127.0.0.1:\(configuration.http.port)/live/senate/index.m3u8")
+        print("demo: events ws://127.0.0.1:\(configuration.http.port)/ws  {\"op\":\"subscribe\",\"channel\":\"senate\"}")
+        try await runServer(configuration) { server, logger in
+            [DemoScriptService(relay: server.relay, channel: "senate", script: sitting, logger: logger)]
+        }
     }
 }

@@ -22,14 +22,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs the server until SIGTERM/SIGINT, then drains.
-func runServer(_ configuration: ServerConfiguration) async throws {
+/// Runs the server (and any `extra` services) until SIGTERM/SIGINT, then drains.
+func runServer(
+    _ configuration: ServerConfiguration,
+    extra: (SenateLiveServer, Logger) -> [any Service] = { _, _ in [] }
+) async throws {
     let logger = makeLogger(level: configuration.logLevel)
     let server = try await buildServer(configuration, logger: logger) { host, port in
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
     }
     let group = ServiceGroup(configuration: .init(
-        services: server.services.map { .init(service: $0) },
+        services: (server.services + extra(server, logger)).map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     ))
