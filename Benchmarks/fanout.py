@@ -154,7 +154,7 @@ class Collector:
             else:
                 sub.last = seq
             sub.count += 1
-        elif data.startswith(b'{"op":"snapshot"'):
+        elif b'"op":"snapshot"' in data:
             sub.snap_seq = json.loads(data)["seq"]
             if sub.last < sub.snap_seq:
                 sub.last = sub.snap_seq
@@ -271,22 +271,19 @@ class Worker:
                 wsuri.host, wsuri.port, **kwargs)
             await sub.ready
 
-    async def open_asyncio(self, sub, addr, sem, started):
+    async def open_asyncio(self, sub, addr, sem):
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed
-        loop = asyncio.get_running_loop()
         cfg = self.cfg
         kwargs = {"local_addr": (addr, 0)} if addr else {}
-        sub.ready = loop.create_future()
         try:
             async with sem:
                 ws = await connect(cfg["ws_url"], compression="deflate" if cfg["compression"] == "deflate" else None,
                                    proxy=None, open_timeout=cfg["connect_timeout"], ping_interval=None,
                                    max_queue=None, **kwargs)
                 await ws.send(subscribe_message(cfg["channel"]).decode())
-                while sub.snap_seq is None:
+                while sub.snap_seq is None:   # on_message resolves sub.ready on the snapshot
                     self.collector.on_message(sub, await ws.recv(decode=False), time.time())
-                sub.ready.set_result(True)
             on_message = self.collector.on_message
             while True:
                 data = await ws.recv(decode=False)
@@ -326,7 +323,8 @@ class Worker:
             # global index keeps the address spread even over all workers
             addr = addrs[(self.index + i * cfg["workers"]) % len(addrs)]
             if cfg["client"] == "asyncio":
-                tasks.append(asyncio.ensure_future(self.open_asyncio(sub, addr, sem, started)))
+                sub.ready = loop.create_future()
+                tasks.append(asyncio.ensure_future(self.open_asyncio(sub, addr, sem)))
             else:
                 tasks.append(asyncio.ensure_future(
                     asyncio.wait_for(self.open_sansio(sub, addr, sem), cfg["connect_timeout"])))
@@ -492,11 +490,26 @@ def main():
     print(f"fanout: {n} subscribers, {rate:g} events/s for {duration:g}s, channel {channel}")
     print(f"  client: {workers_n} worker processes, websockets {websockets.__version__} {client} client, {loop_name}, "
           f"compression offered: {compression}, source addresses: {' '.join(source_addrs) or 'default'}")
-    print(f"  machine: {cores} cores shared by the server, {workers_n} client processes and this publisher: "
-          f"latency includes client-side queueing when the cores are busy")
+    try:
+        server_cpus, client_cpus = sorted(os.sched_getaffinity(spid)), sorted(os.sched_getaffinity(0))
+    except OSError:
+        server_cpus = client_cpus = list(range(cores))
+    if server_cpus == client_cpus:
+        print(f"  machine: {cores} cores; the server, the {workers_n} client processes and this publisher share "
+              f"cores {server_cpus}: latency includes client-side queueing when the cores are busy")
+    else:
+        print(f"  machine: {cores} cores; server pinned to cores {server_cpus}, clients and publisher to {client_cpus}")
+
+    # --- background load (other processes on the machine skew every number below) ----------------
+    idle_a, idle_cpu_a = system_cpu(), proc_cpu_seconds(spid)
+    time.sleep(1.0)
+    idle_b, idle_cpu_b = system_cpu(), proc_cpu_seconds(spid)
+    background = 100 * (idle_b[0] - idle_a[0]) / max(1, idle_b[1] - idle_a[1])
+    print(f"  background load before the run: machine busy {background:.0f}% of {cores} cores "
+          f"(server {100 * (idle_cpu_b - idle_cpu_a):.0f}% of one core)"
+          + ("  <-- other processes are using the CPU: expect skewed results" if background > 15 else ""))
 
     # --- memory before ---------------------------------------------------------------------------
-    time.sleep(0.5)
     rss_before = proc_status_kb(spid, "VmRSS")
     fds_before = proc_fds(spid)
     print(f"\nserver pid {spid}: RSS before connecting {rss_before} KB, fds {fds_before}")
@@ -635,9 +648,9 @@ def main():
         print(f"per-event fan-out time (until the last subscriber got it, ms): p50 {percentile(per_event, 50):.1f}  "
               f"max {per_event[-1]:.1f}")
     if firsts and lasts:
-        span = max(lasts) - first_send
-        print(f"deliveries per second: {deliveries / span:.0f} over {span:.1f}s from the first send to the last "
-              f"receive (offered: {subscribed * rate:.0f}/s)")
+        span = max(lasts) - first_send + 1 / rate   # N events occupy N / RATE seconds
+        print(f"deliveries per second: {deliveries / span:.0f} over {span:.1f}s (first send to last receive + 1/RATE; "
+              f"offered: {subscribed * rate:.0f}/s)")
     print(f"missing: {missing} (subscribers with gaps: {subs_missing})  duplicate: {dups}  out-of-order: {ooo}  "
           f"unexpected seq: {extra}")
     closed_4008 = closes.get("4008", 0) + sum(v for k, v in closes.items() if k.startswith("4008 "))
@@ -653,9 +666,12 @@ def main():
     def pct(pid):
         a, b = cpu_a.get(pid), cpu_b.get(pid)
         return f"{100 * (b - a) / window:.0f}%" if a is not None and b is not None else "n/a"
+    busy = (sys_b[0] - sys_a[0]) / max(1, sys_b[1] - sys_a[1])          # fraction of all cores
+    ours = sum((cpu_b[p] - cpu_a[p]) for p in [spid] + wpids if cpu_a.get(p) is not None and cpu_b.get(p) is not None)
+    ours += self_b - self_a
     print(f"  server {pct(spid)};  clients " + ", ".join(pct(pid) for pid in wpids)
-          + f";  publisher {100 * (self_b - self_a) / window:.0f}%;  machine busy "
-          f"{100 * (sys_b[0] - sys_a[0]) / max(1, sys_b[1] - sys_a[1]):.0f}% of {cores} cores")
+          + f";  publisher {100 * (self_b - self_a) / window:.0f}%;  machine busy {100 * busy:.0f}% of {cores} cores "
+          f"(other processes: {max(0.0, 100 * (busy * cores - ours / window)):.0f}% of one core)")
     print(f"server memory: RSS {rss_end} KB at the end, peak (VmHWM) {hwm} KB")
 
     ok_lat = bool(ordered) and percentile(ordered, 99) < 250

@@ -12,6 +12,8 @@
 #          COMPRESSION (deflate|none), SOURCE_ADDRS, ...: see fanout.py
 #          SENATE_LIVE_SUBSCRIBER_QUEUE, SENATE_LIVE_PING_INTERVAL: passed to the server
 #          FD_LIMIT         open-file limit to ask for (default 65536; capped at the hard limit)
+#          SERVER_CPUS, CLIENT_CPUS  optional taskset CPU lists (e.g. 0 and 1) to keep the server and the
+#                           clients off each other's cores; by default they share every core
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -65,8 +67,17 @@ cleanup() {
 trap cleanup EXIT
 
 echo "server: $BIN (built $(date -r "$BIN" '+%Y-%m-%d %H:%M:%S'))"
+SERVER_PIN=() CLIENT_PIN=()
+if [[ -n "${SERVER_CPUS:-}" || -n "${CLIENT_CPUS:-}" ]]; then
+    command -v taskset >/dev/null || die "SERVER_CPUS/CLIENT_CPUS need taskset (util-linux)"
+    [[ -n "${SERVER_CPUS:-}" ]] && SERVER_PIN=(taskset -c "$SERVER_CPUS")
+    [[ -n "${CLIENT_CPUS:-}" ]] && CLIENT_PIN=(taskset -c "$CLIENT_CPUS")
+    echo "cpu pinning: server ${SERVER_CPUS:-any}, clients ${CLIENT_CPUS:-any}"
+fi
+# taskset execs the server, so $! is the server's pid either way
 SENATE_LIVE_AUTH_SECRET="$SECRET" SENATE_LIVE_CHANNELS=senate SENATE_LIVE_DATA_DIR="$DATA_DIR" \
-    SENATE_LIVE_HOST=127.0.0.1 "$BIN" serve --port 0 >"$WORK/server.out" 2>"$WORK/server.err" &
+    SENATE_LIVE_HOST=127.0.0.1 ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$BIN" serve --port 0 \
+    >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 
 URL=""
@@ -84,7 +95,7 @@ TOKEN="$(SENATE_LIVE_AUTH_SECRET="$SECRET" "$BIN" token --channel senate)"
 
 # --- the clients ----------------------------------------------------------------------------------
 set +e
-python3 "$BENCH_DIR/fanout.py" --url "$URL" --token "$TOKEN" --server-pid "$SERVER_PID"
+${CLIENT_PIN[@]+"${CLIENT_PIN[@]}"} python3 "$BENCH_DIR/fanout.py" --url "$URL" --token "$TOKEN" --server-pid "$SERVER_PID"
 STATUS=$?
 set -e
 

@@ -7,7 +7,7 @@ public final class Ingest: Sendable {
     /// Everything the ingest produces, in order. Finishes after `stop()` once the open segment is flushed.
     public let events: IngestEvents
     private let continuation: AsyncStream<MediaEvent>.Continuation
-    private let gate = CreditGate(limit: 256)
+    private let gate = CreditGate(limit: 128)
     private let control = InterruptControl()
     private let source: IngestSource
     private let settings: SegmentSettings

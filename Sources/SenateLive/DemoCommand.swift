@@ -33,8 +33,13 @@ struct DemoCommand: AsyncParsableCommand {
         try configuration.apply(environment: ProcessInfo.processInfo.environment)
         try configuration.validate()
         let sitting = try SittingScript(text: try String(contentsOfFile: script, encoding: .utf8))
-        print("demo: video  http://127.0.0.1:\(configuration.http.port)/live/senate/index.m3u8")
-        print("demo: events ws://127.0.0.1:\(configuration.http.port)/ws  {\"op\":\"subscribe\",\"channel\":\"senate\"}")
+        let port = configuration.http.port
+        FileHandle.standardOutput.write(Data("""
+            demo: video  http://127.0.0.1:\(port)/live/senate/index.m3u8
+            demo: events ws://127.0.0.1:\(port)/ws  then send {"op":"subscribe","channel":"senate"}
+            demo: token  SENATE_LIVE_AUTH_SECRET=\(configuration.auth.secret) swift run senate-live token --channel senate
+
+            """.utf8))
         try await runServer(configuration) { server, logger in
             [DemoScriptService(relay: server.relay, channel: "senate", script: sitting, logger: logger)]
         }

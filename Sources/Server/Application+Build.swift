@@ -75,6 +75,7 @@ public func buildServer(
     LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
     OperationsRoutes(channels: channels, registry: registry, draining: draining).register(on: router)
     RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
+    InputRoutes(channels: channels, authority: authority).register(on: router)
     let session = WebSocketSession(relay: relay, settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])
@@ -88,7 +89,13 @@ public func buildServer(
             webSocketRouter: router,
             configuration: .init(
                 maxFrameSize: max(configuration.relay.maxClientMessageBytes, 1 << 16),
-                extensions: [.perMessageDeflate(minFrameSizeToCompress: 256)],
+                // Small windows and memory level keep zlib at a few KB per connection instead of ~300 KB
+                // (tens of thousands of subscribers); typical events are small and go uncompressed, so a
+                // fan-out does not deflate the same bytes once per subscriber.
+                extensions: [.perMessageDeflate(
+                    clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
+                    maxDecompressedFrameSize: configuration.relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
+                )],
                 autoPing: .enabled(timePeriod: .milliseconds(Int(configuration.relay.pingInterval * 1000)))
             )
         ),

@@ -15,6 +15,8 @@ public actor LiveChannel {
     private var ingest: Ingest?
     private var pump: Task<Void, Never>?
     public private(set) var state: IngestState = .idle
+    /// The input being ingested, nil when stopped.
+    public private(set) var source: IngestSource?
     private let segments: Counter
     private let reconnects: Counter
     private let liveGauge: Gauge
@@ -36,6 +38,7 @@ public actor LiveChannel {
         await stop()
         let ingest = Ingest(source: source, settings: settings, logger: logger)
         self.ingest = ingest
+        self.source = source
         pump = Task { [weak self] in
             for await event in ingest.events { await self?.apply(event) }
         }
@@ -54,6 +57,7 @@ public actor LiveChannel {
         await pump.value
         self.ingest = nil
         self.pump = nil
+        self.source = nil
     }
 
     private func apply(_ event: MediaEvent) async {

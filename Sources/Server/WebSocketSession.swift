@@ -34,7 +34,7 @@ struct WebSocketSession: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { queue.finish() }
-                try await readClientMessages(inbound, into: queue)
+                try await readClientMessages(inbound, into: queue, outbound: outbound)
             }
             var lastSent: [String: Int64] = [:]
             for await message in queue.stream {
@@ -69,13 +69,16 @@ struct WebSocketSession: Sendable {
     }
 
     /// Parses client messages into queue commands; malformed ones get an `error` reply, the connection stays.
-    private func readClientMessages(_ inbound: WebSocketInboundStream, into queue: BoundedQueue<Message>) async throws {
+    private func readClientMessages(_ inbound: WebSocketInboundStream, into queue: BoundedQueue<Message>, outbound: WebSocketOutboundWriter) async throws {
         var limiter = RateLimiter(perSecond: settings.clientMessagesPerSecond)
         var refused = 0
         for try await message in inbound.messages(maxSize: settings.maxClientMessageBytes) {
             guard limiter.allow() else {
                 refused += 1
-                if refused > settings.clientMessagesPerSecond * 10 { throw WebSocketSessionError.abusive }
+                if refused > settings.clientMessagesPerSecond * 10 {
+                    try? await outbound.close(.policyViolation, reason: "too many messages")
+                    return
+                }
                 queue.offer(.reply(Self.error("rate_limited", "more than \(settings.clientMessagesPerSecond) messages a second")))
                 continue
             }
@@ -120,8 +123,6 @@ struct WebSocketSession: Sendable {
         }
     }
 }
-
-enum WebSocketSessionError: Error { case abusive }
 
 /// A token bucket: `perSecond` messages a second, bursts up to twice that.
 struct RateLimiter {

@@ -121,3 +121,36 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.RelayEndToEnd {
+    @Test("`senate-live publish` sends the sample sitting; state and history show it, Thai intact")
+    func publishSampleSitting() async throws {
+        let server = try ServerProcess(environment: Self.environment())
+        defer { server.stop() }
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = ["publish", "--channel", "senate", "--url", server.baseURL, "--token", try Self.token(), "--fast", "Samples/sitting.jsonl"]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "publish failed: \(message)")
+
+        let lines = try String(contentsOfFile: "Samples/sitting.jsonl", encoding: .utf8).split(separator: "\n").filter { !$0.isEmpty }
+        let history = try await HTTP.get(server.baseURL + "/api/v1/channels/senate/events?since=0&limit=1000")
+        let body = try #require(try JSONSerialization.jsonObject(with: history.body) as? [String: Any])
+        let events = try #require(body["events"] as? [[String: Any]])
+        #expect(events.count == lines.count)
+        #expect(events.compactMap { $0["seq"] as? Int } == Array(1...lines.count))
+        #expect(events.first?["type"] as? String == "sitting.started")
+        #expect(events.last?["type"] as? String == "sitting.ended")
+        #expect(history.text.contains("งบประมาณ"))
+
+        let state = try await HTTP.get(server.baseURL + "/api/v1/channels/senate/state").text
+        #expect(state.contains("\"status\":\"ended\""))
+        #expect(state.contains("\"result\":\"passed\""))
+        #expect(state.contains("\"records\":["))
+    }
+}
