@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 
 /// An event encoded once, in every form a transport sends, shared by all subscribers (the bytes are
-/// reference-counted, never copied per subscriber).
-public struct EncodedEvent: Sendable {
+/// never copied per subscriber). A class: handing it to ten thousand queues costs one retain each.
+public final class EncodedEvent: Sendable {
     public let seq: Int64
     public let channel: String
     /// The event object.

@@ -92,10 +92,10 @@ public func buildServer(
                 // Small windows and memory level keep zlib at a few KB per connection instead of ~300 KB
                 // (tens of thousands of subscribers); typical events are small and go uncompressed, so a
                 // fan-out does not deflate the same bytes once per subscriber.
-                extensions: [.perMessageDeflate(
+                extensions: configuration.relay.compression ? [.perMessageDeflate(
                     clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
                     maxDecompressedFrameSize: configuration.relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
-                )],
+                )] : [],
                 autoPing: .enabled(timePeriod: .milliseconds(Int(configuration.relay.pingInterval * 1000)))
             )
         ),

@@ -55,6 +55,7 @@ extension ServerConfiguration {
         if let bytes = try number("MAX_BODY_BYTES", Int.self) { relay.maxBodyBytes = bytes }
         if let rate = try number("CLIENT_MESSAGES_PER_SECOND", Int.self) { relay.clientMessagesPerSecond = rate }
         if let interval = try number("PING_INTERVAL", Double.self) { relay.pingInterval = interval }
+        if let compression = try flag("COMPRESSION") { relay.compression = compression }
         if let list = value("CHANNELS") {
             let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
