@@ -12,7 +12,7 @@ import Relay
 import ServiceLifecycle
 
 /// The request context of every route: HTTP routes and the `/ws` upgrade share one router.
-public typealias AppContext = BasicWebSocketRequestContext
+public typealias AppContext = AppRequestContext
 
 /// The assembled server: the Hummingbird application plus the services that feed it.
 public struct SenateLiveServer: Sendable {
@@ -79,8 +79,8 @@ public func buildServer(
     let session = WebSocketSession(relay: relay, settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])
-    } onUpgrade: { inbound, outbound, _ in
-        try await session.run(inbound: inbound, outbound: outbound)
+    } onUpgrade: { inbound, outbound, context in
+        try await session.run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
     }
 
     let application = Application(

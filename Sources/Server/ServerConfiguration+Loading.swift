@@ -52,6 +52,7 @@ extension ServerConfiguration {
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
         if let history = try number("HISTORY", Int.self) { relay.history = history }
         if let queue = try number("SUBSCRIBER_QUEUE", Int.self) { relay.subscriberQueue = queue }
+        if let bytes = try number("SUBSCRIBER_BUFFER_BYTES", Int.self) { relay.subscriberBufferBytes = bytes }
         if let bytes = try number("MAX_BODY_BYTES", Int.self) { relay.maxBodyBytes = bytes }
         if let rate = try number("CLIENT_MESSAGES_PER_SECOND", Int.self) { relay.clientMessagesPerSecond = rate }
         if let interval = try number("PING_INTERVAL", Double.self) { relay.pingInterval = interval }
@@ -89,6 +90,9 @@ extension ServerConfiguration {
             throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
         }
         guard relay.history >= 1 else { throw ConfigurationError(key: "relay.history", "must be at least 1") }
+        guard relay.subscriberBufferBytes >= 16 * 1024 else {
+            throw ConfigurationError(key: "relay.subscriberBufferBytes", "must be at least 16384")
+        }
         guard relay.subscriberQueue >= 8 else { throw ConfigurationError(key: "relay.subscriberQueue", "must be at least 8") }
         guard relay.maxBodyBytes >= 1024 else { throw ConfigurationError(key: "relay.maxBodyBytes", "must be at least 1024") }
         guard relay.clientMessagesPerSecond >= 1 else { throw ConfigurationError(key: "relay.clientMessagesPerSecond", "must be at least 1") }

@@ -63,8 +63,11 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public struct RelaySettings: Sendable, Equatable, Codable {
         /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
         public var history = 100_000
-        /// Messages a subscriber may have waiting before it is closed with 4008.
+        /// Messages a subscriber may have waiting before it is closed with 4008 (SSE; and WebSocket events
+        /// held back during a subscriber's catch-up).
         public var subscriberQueue = 1024
+        /// Bytes a WebSocket subscriber may have unsent before it is closed with 4008.
+        public var subscriberBufferBytes = 1_048_576
         /// Largest publish body, bytes (413 above).
         public var maxBodyBytes = 1_048_576
         /// Most events in one publish request.
@@ -136,12 +139,13 @@ extension ServerConfiguration {
 
 extension ServerConfiguration.RelaySettings {
     enum CodingKeys: String, CodingKey {
-        case history, subscriberQueue, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
+        case history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
         subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
+        subscriberBufferBytes = try container.decodeIfPresent(Int.self, forKey: .subscriberBufferBytes) ?? subscriberBufferBytes
         maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
         maxBatch = try container.decodeIfPresent(Int.self, forKey: .maxBatch) ?? maxBatch
         maxClientMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxClientMessageBytes) ?? maxClientMessageBytes

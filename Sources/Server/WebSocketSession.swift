@@ -5,64 +5,81 @@ import NIOCore
 import NIOWebSocket
 import Relay
 
-/// One `/ws` connection: any number of channel subscriptions, one bounded outgoing queue, one writer.
-/// Every message to the client (events, snapshots, replies) goes through the writer in queue order, and
-/// a subscribe is carried out by the writer itself, so replayed and live events never interleave wrongly.
+/// One `/ws` connection: any number of channel subscriptions. Events are written by the hub straight into
+/// the connection (`DirectSubscriber`); this session only runs the client's commands, one at a time, so a
+/// subscribe's catch-up and the live events that follow it never interleave wrongly.
 struct WebSocketSession: Sendable {
     let relay: Relay
     let settings: ServerConfiguration.RelaySettings
     let logger: Logger
 
     enum Message: Sendable {
-        case event(EncodedEvent)
         case subscribe(channel: String, since: Int64?)
         case unsubscribe(channel: String)
         case reply(ByteBuffer)
+        /// A subscription's outbound buffer passed its high watermark.
+        case overflow
     }
 
     /// Close code for a subscriber that fell behind (SPEC.md).
     static let tooSlow = WebSocketErrorCode(codeNumber: 4008)
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let queue = BoundedQueue<Message>(limit: settings.subscriberQueue)
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
+        // The connection's own outbound buffer is the subscriber's bounded queue.
+        let high = max(16 * 1024, settings.subscriberBufferBytes)
+        try? await connection.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: high / 2, high: high))
+        let queue = BoundedQueue<Message>(limit: 256)
         RelayMetrics.shared.subscriberJoined()
         defer { RelayMetrics.shared.subscriberLeft() }
-        var subscriptions: [String: FeedSubscriber<Message>] = [:]
+        var subscriptions: [String: DirectSubscriber] = [:]
         defer {
-            for (channel, subscriber) in subscriptions { relay.hub.remove(subscriber, channel: channel) }
+            for (channel, subscriber) in subscriptions {
+                subscriber.close()
+                relay.hub.remove(subscriber, channel: channel)
+            }
+        }
+        let onOverflow: @Sendable () -> Void = {
+            queue.offer(.overflow)
+            // A client that never reads never takes the close frame either: end the TCP connection later.
+            connection.eventLoop.scheduleTask(in: .seconds(30)) { connection.close(promise: nil) }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { queue.finish() }
                 try await readClientMessages(inbound, into: queue, outbound: outbound)
             }
-            var lastSent: [String: Int64] = [:]
-            for await message in queue.stream {
-                if queue.hasOverflowed { break }
+            var overflowed = false
+            commands: for await message in queue.stream {
+                if queue.hasOverflowed { overflowed = true; break }
                 switch message {
-                case .event(let event):
-                    guard let last = lastSent[event.channel], event.seq > last else { continue }
-                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: event.webSocketText)))
-                    RelayMetrics.shared.delivered()
-                    lastSent[event.channel] = event.seq
+                case .overflow:
+                    overflowed = true
+                    break commands
                 case .subscribe(let channel, let since):
-                    if let previous = subscriptions.removeValue(forKey: channel) { relay.hub.remove(previous, channel: channel) }
-                    let subscriber = FeedSubscriber(queue: queue) { .event($0) }
+                    if let previous = subscriptions.removeValue(forKey: channel) {
+                        previous.close()
+                        relay.hub.remove(previous, channel: channel)
+                    }
+                    let subscriber = DirectSubscriber(channelName: channel, connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
                     relay.hub.add(subscriber, channel: channel)
                     subscriptions[channel] = subscriber
-                    lastSent[channel] = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: try Self.encode(item, channel: channel))))
+                    let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
+                        subscriber.sendCatchUp(try Self.encode(item, channel: channel))
                     }
+                    subscriber.goLive(after: last)
                 case .unsubscribe(let channel):
-                    if let subscriber = subscriptions.removeValue(forKey: channel) { relay.hub.remove(subscriber, channel: channel) }
-                    lastSent[channel] = nil
+                    if let subscriber = subscriptions.removeValue(forKey: channel) {
+                        subscriber.close()
+                        relay.hub.remove(subscriber, channel: channel)
+                    }
                 case .reply(let bytes):
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))
                 }
             }
             group.cancelAll()
-            if queue.hasOverflowed {
-                logger.notice("closing a subscriber that fell behind", metadata: ["queue": "\(settings.subscriberQueue)"])
+            if overflowed {
+                for subscriber in subscriptions.values { subscriber.close() }
+                logger.notice("closing a subscriber that fell behind", metadata: ["buffer": "\(high)"])
                 try? await outbound.close(Self.tooSlow, reason: "too slow: reconnect and subscribe with since")
             }
         }

@@ -62,7 +62,7 @@ extension EndToEnd {
 
         @Test("a stalled subscriber is closed with 4008 while the others keep receiving")
         func stalledSubscriber() throws {
-            let server = try ServerProcess(environment: Self.environment(["SENATE_LIVE_SUBSCRIBER_QUEUE": "128"]))
+            let server = try ServerProcess(environment: Self.environment(["SENATE_LIVE_SUBSCRIBER_BUFFER_BYTES": "524288"]))
             defer { server.stop() }
             let output = try Self.check("stalled", server)
             #expect(output.contains("\"closeCode\": 4008"))
