@@ -76,7 +76,7 @@ public func buildServer(
     OperationsRoutes(channels: channels, registry: registry, draining: draining).register(on: router)
     RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
     InputRoutes(channels: channels, authority: authority).register(on: router)
-    let session = WebSocketSession(relay: relay, settings: configuration.relay, logger: logger)
+    let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])
     } onUpgrade: { inbound, outbound, context in

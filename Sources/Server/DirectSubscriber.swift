@@ -3,14 +3,16 @@ import NIOCore
 import NIOWebSocket
 import Relay
 
-/// A WebSocket subscription to one channel that the hub writes to directly: the event's shared, already
-/// framed bytes go into the connection's NIO channel, with no task wake-up per subscriber. The channel's
+/// A WebSocket subscription to one channel, written to on its connection's event loop (by `LoopFanout`):
+/// the event's shared bytes go into the NIO channel with no task wake-up per subscriber. The channel's
 /// outbound buffer is the subscriber's bounded queue: when it passes its high watermark the client is not
 /// reading, and the subscription reports an overflow (the session closes it with 4008).
 ///
 /// While the subscriber is being brought up to date (snapshot or replay), live events are held back and
-/// written after it, skipping what the replay already sent: no gap, no duplicate, in order.
-final class DirectSubscriber: HubSubscriber, @unchecked Sendable {
+/// written after it, skipping what the replay already sent: no gap, no duplicate, in order. Catch-up
+/// writes and the switch to live are queued on the event loop in order, and live delivery runs there, so
+/// nothing overtakes anything.
+final class DirectSubscriber: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `lock`; NIO's `Channel` is thread-safe.
     private enum Mode {
         case catchingUp(held: [EncodedEvent])
@@ -32,6 +34,9 @@ final class DirectSubscriber: HubSubscriber, @unchecked Sendable {
         self.onOverflow = onOverflow
     }
 
+    var eventLoop: any EventLoop { connection.eventLoop }
+
+    /// On the event loop: writes a live event, or holds it during catch-up. False: drop this subscriber.
     func deliver(_ event: EncodedEvent) -> Bool {
         let accepted: Bool = lock.withLock {
             switch mode {
@@ -54,24 +59,25 @@ final class DirectSubscriber: HubSubscriber, @unchecked Sendable {
         return accepted
     }
 
-    /// Writes a catch-up message (snapshot, gap, replayed event) ahead of anything live.
+    /// Writes a catch-up message (snapshot, gap, replayed event); queued on the event loop in call order.
     func sendCatchUp(_ bytes: ByteBuffer) {
-        lock.withLock { send(bytes) }
+        send(bytes)
     }
 
-    /// Catch-up is done up to `seq`: write what was held back after it, then deliver live.
+    /// Catch-up is done up to `seq`: on the event loop, after the catch-up writes, write what was held
+    /// back after `seq`, then deliver live.
     func goLive(after seq: Int64) {
-        let ok: Bool = lock.withLock {
-            guard case .catchingUp(let held) = mode else { return true }
-            var last = seq
-            for event in held where event.seq > last {
-                send(event.webSocketText)
-                last = event.seq
+        connection.eventLoop.execute {
+            self.lock.withLock {
+                guard case .catchingUp(let held) = self.mode else { return }
+                var last = seq
+                for event in held where event.seq > last {
+                    self.send(event.webSocketText)
+                    last = event.seq
+                }
+                self.mode = .live(lastSent: last)
             }
-            mode = .live(lastSent: last)
-            return true
         }
-        if !ok { overflowed() }
     }
 
     /// Stops writing (unsubscribe or connection end).
@@ -84,7 +90,6 @@ final class DirectSubscriber: HubSubscriber, @unchecked Sendable {
         onOverflow()
     }
 
-    /// Called with `lock` held, so frames of this subscription reach the event loop in order.
     private func send(_ bytes: ByteBuffer) {
         connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
         RelayMetrics.shared.delivered()

@@ -10,6 +10,7 @@ import Relay
 /// subscribe's catch-up and the live events that follow it never interleave wrongly.
 struct WebSocketSession: Sendable {
     let relay: Relay
+    let fanouts: FanoutRegistry
     let settings: ServerConfiguration.RelaySettings
     let logger: Logger
 
@@ -35,7 +36,7 @@ struct WebSocketSession: Sendable {
         defer {
             for (channel, subscriber) in subscriptions {
                 subscriber.close()
-                relay.hub.remove(subscriber, channel: channel)
+                fanouts.remove(subscriber, channel: channel)
             }
         }
         let onOverflow: @Sendable () -> Void = {
@@ -58,10 +59,10 @@ struct WebSocketSession: Sendable {
                 case .subscribe(let channel, let since):
                     if let previous = subscriptions.removeValue(forKey: channel) {
                         previous.close()
-                        relay.hub.remove(previous, channel: channel)
+                        fanouts.remove(previous, channel: channel)
                     }
                     let subscriber = DirectSubscriber(channelName: channel, connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
-                    relay.hub.add(subscriber, channel: channel)
+                    fanouts.add(subscriber, channel: channel)
                     subscriptions[channel] = subscriber
                     let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
                         subscriber.sendCatchUp(try Self.encode(item, channel: channel))
@@ -70,7 +71,7 @@ struct WebSocketSession: Sendable {
                 case .unsubscribe(let channel):
                     if let subscriber = subscriptions.removeValue(forKey: channel) {
                         subscriber.close()
-                        relay.hub.remove(subscriber, channel: channel)
+                        fanouts.remove(subscriber, channel: channel)
                     }
                 case .reply(let bytes):
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))

@@ -1,0 +1,58 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import Relay
+
+/// Groups a channel's WebSocket subscribers by event loop: the hub hands each event to one `LoopFanout`
+/// per event loop, which writes it to all its subscribers in a single task on that loop. The publishing
+/// thread does a few hand-offs instead of one per subscriber, and the loops write in parallel.
+final class LoopFanout: HubSubscriber, @unchecked Sendable {
+    // @unchecked: `subscribers` is guarded by `lock`.
+    let eventLoop: any EventLoop
+    private let lock = NIOLock()
+    private var subscribers: [ObjectIdentifier: DirectSubscriber] = [:]
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    var isEmpty: Bool { lock.withLock { subscribers.isEmpty } }
+
+    func add(_ subscriber: DirectSubscriber) { lock.withLock { subscribers[ObjectIdentifier(subscriber)] = subscriber } }
+
+    func remove(_ subscriber: DirectSubscriber) { lock.withLock { _ = subscribers.removeValue(forKey: ObjectIdentifier(subscriber)) } }
+
+    func deliver(_ event: EncodedEvent) -> Bool {
+        eventLoop.execute {
+            let targets = self.lock.withLock { Array(self.subscribers.values) }
+            for target in targets where !target.deliver(event) { self.remove(target) }
+        }
+        return true
+    }
+}
+
+/// The `LoopFanout`s of every channel, created on first use and registered with the hub.
+final class FanoutRegistry: Sendable {
+    private let hub: Hub
+    private let fanouts = NIOLockedValueBox<[String: [ObjectIdentifier: LoopFanout]]>([:])
+
+    init(hub: Hub) {
+        self.hub = hub
+    }
+
+    func add(_ subscriber: DirectSubscriber, channel: String) {
+        let loop = subscriber.eventLoop
+        let (fanout, isNew) = fanouts.withLockedValue { all -> (LoopFanout, Bool) in
+            if let existing = all[channel]?[ObjectIdentifier(loop)] { return (existing, false) }
+            let created = LoopFanout(eventLoop: loop)
+            all[channel, default: [:]][ObjectIdentifier(loop)] = created
+            return (created, true)
+        }
+        fanout.add(subscriber)
+        if isNew { hub.add(fanout, channel: channel) }
+    }
+
+    func remove(_ subscriber: DirectSubscriber, channel: String) {
+        let fanout = fanouts.withLockedValue { $0[channel]?[ObjectIdentifier(subscriber.eventLoop)] }
+        fanout?.remove(subscriber)
+    }
+}
