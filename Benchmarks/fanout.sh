@@ -22,17 +22,7 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 die() { echo "fanout.sh: error: $*" >&2; exit 1; }
 
 # --- the binary -----------------------------------------------------------------------------------
-# Never build into .build (someone else's incremental build lives there): use our own scratch path.
-if [[ -n "${SENATE_LIVE_BIN:-}" ]]; then
-    BIN="$SENATE_LIVE_BIN"
-else
-    BIN="$ROOT/.build-release/release/senate-live"
-    if [[ ! -x "$BIN" ]]; then
-        echo "building $BIN (release, several minutes)..." >&2
-        (cd "$ROOT" && swift build -c release --scratch-path .build-release --product senate-live) >&2
-    fi
-fi
-[[ -x "$BIN" ]] || die "senate-live binary not found or not executable: $BIN"
+source "$BENCH_DIR/binary.sh"
 python3 -c 'import websockets' 2>/dev/null || die "python3 has no websockets package (pip install 'websockets>=17')"
 
 # --- file descriptors: server and clients each need one per connection -----------------------------

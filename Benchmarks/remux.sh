@@ -32,17 +32,7 @@ if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then HAVE
 [[ $HAVE_TIME == 1 ]] || echo "note: GNU time not found (apt-get install -y time): no CPU split or RSS" >&2
 
 # --- the binary -----------------------------------------------------------------------------------
-# Never build into .build (someone else's incremental build lives there): use our own scratch path.
-if [[ -n "${SENATE_LIVE_BIN:-}" ]]; then
-    BIN="$SENATE_LIVE_BIN"
-else
-    BIN="$ROOT/.build-release/release/senate-live"
-    if [[ ! -x "$BIN" ]]; then
-        echo "building $BIN (release, several minutes)..." >&2
-        (cd "$ROOT" && swift build -c release --scratch-path .build-release --product senate-live) >&2
-    fi
-fi
-[[ -x "$BIN" ]] || die "senate-live binary not found or not executable: $BIN"
+source "$BENCH_DIR/binary.sh"
 
 # --- the input (generated once, cached) -----------------------------------------------------------
 # testsrc2 + sine, 720p25 H.264 with a fixed 2 s GOP (no scene-cut keyframes) so both tools see the

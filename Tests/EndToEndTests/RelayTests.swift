@@ -39,47 +39,43 @@ extension EndToEnd {
             return result.stdout
         }
 
+        /// Starts a server with `environment` and runs one scenario of the Python client against it.
+        @discardableResult
+        static func scenario(_ name: String, environment extra: [String: String] = [:], arguments: [String] = []) throws -> String {
+            let server = try ServerProcess(environment: environment(extra))
+            defer { server.stop() }
+            return try check(name, server, extra: arguments)
+        }
+
         @Test("publish → every subscriber receives each event once, in order; permessage-deflate is negotiated")
         func fanout() throws {
-            let server = try ServerProcess(environment: Self.environment())
-            defer { server.stop() }
-            try Self.check("fanout", server)
+            try Self.scenario("fanout")
         }
 
         @Test("disconnect, publish more, resume with since → exactly the missed events, then live, no duplicate")
         func resume() throws {
-            let server = try ServerProcess(environment: Self.environment())
-            defer { server.stop() }
-            try Self.check("resume", server)
+            try Self.scenario("resume")
         }
 
         @Test("malformed client frames get an error op and the connection stays open")
         func malformedFrames() throws {
-            let server = try ServerProcess(environment: Self.environment())
-            defer { server.stop() }
-            try Self.check("malformed", server)
+            try Self.scenario("malformed")
         }
 
         @Test("a stalled subscriber is closed with 4008 while the others keep receiving")
         func stalledSubscriber() throws {
-            let server = try ServerProcess(environment: Self.environment(["SENATE_LIVE_SUBSCRIBER_BUFFER_BYTES": "524288"]))
-            defer { server.stop() }
-            let output = try Self.check("stalled", server)
+            let output = try Self.scenario("stalled", environment: ["SENATE_LIVE_SUBSCRIBER_BUFFER_BYTES": "524288"])
             #expect(output.contains("\"closeCode\": 4008"))
         }
 
         @Test("401/403/400/413/422 store nothing; a repeated id returns the first event")
         func refusedRequests() throws {
-            let server = try ServerProcess(environment: Self.environment(["SENATE_LIVE_MAX_BODY_BYTES": "1048576"]))
-            defer { server.stop() }
-            try Self.check("errors", server, extra: [try Self.token(channel: "parliament")])
+            try Self.scenario("errors", environment: ["SENATE_LIVE_MAX_BODY_BYTES": "1048576"], arguments: [try Self.token(channel: "parliament")])
         }
 
         @Test("Server-Sent Events resume after Last-Event-ID")
         func serverSentEvents() throws {
-            let server = try ServerProcess(environment: Self.environment())
-            defer { server.stop() }
-            try Self.check("sse", server)
+            try Self.scenario("sse")
         }
 
         @Test("restart: seq continues, history and snapshot intact")
