@@ -29,9 +29,4 @@ public final class Hub: Sendable {
             }
         }
     }
-
-    /// Subscribers per channel (a metrics gauge).
-    public func count(channel: String) -> Int { subscribers.withLock { $0[channel]?.count ?? 0 } }
-
-    public var total: Int { subscribers.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }

@@ -20,15 +20,13 @@ final class DirectSubscriber: @unchecked Sendable {
         case closed
     }
 
-    let channelName: String
     private let connection: any Channel
     private let lock = NIOLock()
     private var mode = Mode.catchingUp(held: [])
     private let heldLimit: Int
     private let onOverflow: @Sendable () -> Void
 
-    init(channelName: String, connection: any Channel, heldLimit: Int, onOverflow: @escaping @Sendable () -> Void) {
-        self.channelName = channelName
+    init(connection: any Channel, heldLimit: Int, onOverflow: @escaping @Sendable () -> Void) {
         self.connection = connection
         self.heldLimit = heldLimit
         self.onOverflow = onOverflow

@@ -61,7 +61,7 @@ struct WebSocketSession: Sendable {
                         previous.close()
                         fanouts.remove(previous, channel: channel)
                     }
-                    let subscriber = DirectSubscriber(channelName: channel, connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
+                    let subscriber = DirectSubscriber(connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
                     fanouts.add(subscriber, channel: channel)
                     subscriptions[channel] = subscriber
                     let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
