@@ -10,12 +10,19 @@ public enum MediaFileName: Equatable, Sendable {
     case segment(Int)
     /// `{msn}.{part}.m4s`.
     case part(msn: Int, index: Int)
+    /// `{msn}.vtt` (subtitle rendition).
+    case captions(Int)
 
     public init?(_ name: String) {
         if name == "index.m3u8" { self = .playlist; return }
         if name == "init.mp4" { self = .currentInitialization; return }
         if name.hasPrefix("init-"), name.hasSuffix(".mp4"), let generation = Self.number(name.dropFirst(5).dropLast(4)) {
             self = .initialization(generation)
+            return
+        }
+        if name.hasSuffix(".vtt") {
+            guard let msn = Self.number(name.dropLast(4)) else { return nil }
+            self = .captions(msn)
             return
         }
         guard name.hasSuffix(".m4s") else { return nil }

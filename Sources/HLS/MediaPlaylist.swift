@@ -77,7 +77,10 @@ public struct MediaPlaylist: Sendable {
     private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
 }
 
-/// `2026-11-22T09:41:07.250Z`: the format of `EXT-X-PROGRAM-DATE-TIME` and of event `at` times.
+/// `2026-11-22T09:41:07.250Z`: the format of `EXT-X-PROGRAM-DATE-TIME` and of event `at` times. Rounded to
+/// the millisecond (the style truncates, and a parsed `.250` may be held as `.2499999`); the nudge of
+/// 0.1 µs makes the truncation land on the rounded value.
 public func formatDate(_ date: Date) -> String {
-    date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    let rounded = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000 + 1e-7)
+    return rounded.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
 }

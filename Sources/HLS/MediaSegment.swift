@@ -14,6 +14,8 @@ public struct PartialSegment: Sendable {
 public struct MediaSegment: Sendable {
     public var msn: Int
     public var programDateTime: Date
+    /// Decode time of the first sample, seconds on the media timeline (0 when unknown).
+    public var mediaStart: Double = 0
     /// The first segment after an input interruption.
     public var discontinuity: Bool
     /// Which `init-{generation}.mp4` it decodes with.

@@ -35,10 +35,10 @@ public struct RenditionTimeline: Sendable {
     }
 
     /// Appends a part, opening a segment when none is open.
-    public mutating func append(duration: Double, independent: Bool, programDateTime: Date, bytes: ByteBuffer) {
+    public mutating func append(duration: Double, independent: Bool, programDateTime: Date, mediaTime: Double = 0, bytes: ByteBuffer) {
         if open == nil {
             open = MediaSegment(
-                msn: nextMsn, programDateTime: programDateTime, discontinuity: pendingDiscontinuity,
+                msn: nextMsn, programDateTime: programDateTime, mediaStart: mediaTime, discontinuity: pendingDiscontinuity,
                 initGeneration: currentGeneration
             )
             nextMsn += 1

@@ -33,6 +33,10 @@ public actor SegmentStore {
     private var generation: Int
     private var hasSegments = false
     private var waiters: [UUID: Waiter] = [:]
+    /// Agenda items and votes, by id, in the order they began.
+    private var dateRanges: [DateRange] = []
+    /// Transcript cues by line id (a final line replaces its interim version).
+    private var cues: [String: Cue] = [:]
 
     private struct Waiter {
         let rendition: String
@@ -72,8 +76,8 @@ public actor SegmentStore {
         disk?.writeInitialization(bytes, rendition: rendition, generation: generation)
     }
 
-    public func appendPart(rendition: String, duration: Double, independent: Bool, programDateTime: Date, bytes: ByteBuffer) {
-        timelines[rendition]?.append(duration: duration, independent: independent, programDateTime: programDateTime, bytes: bytes)
+    public func appendPart(rendition: String, duration: Double, independent: Bool, programDateTime: Date, mediaTime: Double = 0, bytes: ByteBuffer) {
+        timelines[rendition]?.append(duration: duration, independent: independent, programDateTime: programDateTime, mediaTime: mediaTime, bytes: bytes)
         hasSegments = true
         wakeWaiters()
     }
@@ -87,6 +91,7 @@ public actor SegmentStore {
             timelines[name] = timeline
         }
         wakeWaiters()
+        trimLiveSync()
         // Backpressure: an input read faster than the disk writes (packaging a file) waits here.
         if let disk, disk.isBacklogged { await disk.flush() }
     }
@@ -115,7 +120,51 @@ public actor SegmentStore {
             guard let latest = timelines[other]?.latestPart else { return nil }
             return .init(uri: "../\(other)/index.m3u8", lastMsn: latest.msn, lastPart: latest.part)
         }
-        return playlist.render(timeline, reports: reports)
+        return playlist.render(timeline, reports: reports, extraTags: dateRangeTags(since: timeline.segments.suffix(configuration.window).first?.programDateTime))
+    }
+
+    // MARK: Live sync (date ranges and captions)
+
+    /// Adds a date range or replaces the one with the same id (an agenda item or vote that ended).
+    public func upsertDateRange(_ range: DateRange) {
+        if let index = dateRanges.firstIndex(where: { $0.id == range.id }) { dateRanges[index] = range } else { dateRanges.append(range) }
+    }
+
+    /// The open date range of a class (the agenda item under consideration), if any.
+    public func openDateRange(classId: String) -> DateRange? {
+        dateRanges.last { $0.classId == classId && $0.end == nil }
+    }
+
+    /// Adds a caption or replaces the one with the same line id.
+    public func upsertCue(_ cue: Cue) {
+        cues[cue.id] = cue
+    }
+
+    /// `EXT-X-DATERANGE` tags of ranges still running or ending after `since` (the playlist's first segment).
+    private func dateRangeTags(since: Date?) -> [String] {
+        dateRanges.filter { range in since.map { (range.end ?? .distantFuture) >= $0 } ?? true }.map(\.tag)
+    }
+
+    /// The subtitle rendition's playlist (from the source rendition's segments).
+    public func subtitlePlaylist() throws -> String {
+        guard let source = renditions.first.flatMap({ timelines[$0] }), !source.segments.isEmpty else {
+            throw HLSError(.notReady, "channel \(channel) has no media yet")
+        }
+        return SubtitleTrack.playlist(source, window: configuration.window, segmentTarget: configuration.segmentTarget)
+    }
+
+    /// The WebVTT segment aligned with source segment `msn`, while that segment is in memory.
+    public func subtitleSegment(msn: Int) -> String? {
+        guard let segment = renditions.first.flatMap({ timelines[$0]?.segment(msn) }), segment.isComplete else { return nil }
+        return SubtitleTrack.segment(segment, cues: cues.values.sorted { $0.start < $1.start })
+    }
+
+    /// Forgets captions and ranges that ended before the oldest segment kept in memory.
+    private func trimLiveSync() {
+        guard let oldest = renditions.first.flatMap({ timelines[$0]?.segments.first?.programDateTime }) else { return }
+        let horizon = oldest.addingTimeInterval(-60)
+        cues = cues.filter { $0.value.end >= horizon }
+        dateRanges.removeAll { ($0.end ?? .distantFuture) < horizon }
     }
 
     /// The multivariant playlist: one variant per rendition that has media.
@@ -124,7 +173,7 @@ public actor SegmentStore {
         guard !live.isEmpty else { throw HLSError(.notReady, "channel \(channel) has no media yet") }
         return MultivariantPlaylist.render(live.map { name in
             MultivariantPlaylist.Variant(uri: "\(name)/index.m3u8", stream: descriptions[name]!, bandwidth: bandwidth(name))
-        })
+        }, extraTags: [SubtitleTrack.mediaTag], attributes: SubtitleTrack.variantAttribute)
     }
 
     /// `init.mp4` (nil generation: the current one) or `init-{generation}.mp4`.

@@ -18,6 +18,9 @@ public struct MediaPart: Sendable {
     public var independent: Bool
     /// Wall-clock time of the part's first sample, on the same clock as event `at` times.
     public var programDateTime: Date
+    /// Decode time of the part's first sample on the output timeline, seconds (the `tfdt`), for
+    /// aligning WebVTT cues (`X-TIMESTAMP-MAP`).
+    public var mediaTime: Double
 }
 
 /// What an `Ingest` reports, in order, on its `events` stream.

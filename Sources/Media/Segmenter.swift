@@ -71,7 +71,7 @@ final class Segmenter {
             let wallClock = anchor.map { $0.date.addingTimeInterval(fragment.start - $0.media) } ?? Date()
             emit(.part(entry.rendition, MediaPart(
                 bytes: fragment.bytes, duration: fragment.duration,
-                independent: fragment.independent, programDateTime: wallClock
+                independent: fragment.independent, programDateTime: wallClock, mediaTime: fragment.start
             )))
         }
         if endingSegment { emit(.segmentEnded) }

@@ -6,6 +6,8 @@ import NIOCore
 public final class EncodedEvent: Sendable {
     public let seq: Int64
     public let channel: String
+    /// The event itself, for in-process consumers (live sync of playlists).
+    public let event: Event
     /// The event object.
     public let json: ByteBuffer
     /// `{"op":"event", …event}` for WebSocket.
@@ -17,6 +19,7 @@ public final class EncodedEvent: Sendable {
         let object = try EventCoding.encoder.encode(event)
         seq = event.seq
         channel = event.channel
+        self.event = event
         json = ByteBuffer(bytes: object)
         var frame = ByteBuffer(string: #"{"op":"event","#)
         frame.writeBytes(object.dropFirst())

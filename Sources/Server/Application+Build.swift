@@ -107,7 +107,7 @@ public func buildServer(
     )
     let inputs = Dictionary(uniqueKeysWithValues: configuration.channels.compactMap { channel in channel.input.map { (channel.slug, $0) } })
     let channelsService = ChannelsService(
-        channels: configuration.channels.compactMap { channels[$0.slug] }, inputs: inputs, draining: draining, logger: logger
+        channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, draining: draining, logger: logger
     )
     return SenateLiveServer(
         application: application, channels: channels, relay: relay, authority: authority, services: [application, channelsService]

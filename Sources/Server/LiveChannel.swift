@@ -74,7 +74,7 @@ public actor LiveChannel {
         case .part(let rendition, let part):
             await store.appendPart(
                 rendition: rendition.rawValue, duration: part.duration, independent: part.independent,
-                programDateTime: part.programDateTime, bytes: part.bytes
+                programDateTime: part.programDateTime, mediaTime: part.mediaTime, bytes: part.bytes
             )
         case .segmentEnded:
             await store.endSegment()

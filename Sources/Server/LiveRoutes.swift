@@ -15,8 +15,9 @@ struct LiveRoutes: Sendable {
         router.get("/live/:channel/:rendition/:file") { request, context in
             let store = try store(context)
             let rendition = context.parameters.get("rendition") ?? ""
-            guard store.renditions.contains(rendition) else { throw APIError.notFound("no rendition \(rendition)") }
             guard let file = MediaFileName(context.parameters.get("file") ?? "") else { throw APIError.notFound("no such file") }
+            if rendition == SubtitleTrack.rendition { return try await subtitles(store, file) }
+            guard store.renditions.contains(rendition) else { throw APIError.notFound("no rendition \(rendition)") }
             let mediaType = rendition == "audio" ? ContentType.audioMP4 : ContentType.videoMP4
             switch file {
             case .playlist:
@@ -38,7 +39,24 @@ struct LiveRoutes: Sendable {
             case .part(let msn, let index):
                 let bytes = try await hls { try await store.part(rendition: rendition, msn: msn, index: index) }
                 return Self.response(bytes, contentType: ContentType.segment, cache: ContentType.immutable)
+            case .captions:
+                throw APIError.notFound("no such file")
             }
+        }
+    }
+
+    /// The WebVTT rendition: its playlist and `{msn}.vtt`. Cues can still change (an interim line becomes
+    /// final), so captions are cached briefly, not for ever.
+    private func subtitles(_ store: SegmentStore, _ file: MediaFileName) async throws -> Response {
+        switch file {
+        case .playlist:
+            let text = try await hls { try await store.subtitlePlaylist() }
+            return Self.response(text, contentType: ContentType.playlist, cache: "public, max-age=1")
+        case .captions(let msn):
+            guard let text = await store.subtitleSegment(msn: msn) else { throw APIError.notFound("no captions for segment \(msn)") }
+            return Self.response(text, contentType: "text/vtt; charset=utf-8", cache: "public, max-age=10")
+        default:
+            throw APIError.notFound("no such file")
         }
     }
 
