@@ -53,17 +53,17 @@ struct ServerSentEvents: Sendable {
             }
             // On shutdown the stream ends; the browser reconnects (to another node) with Last-Event-ID.
             try await withGracefulShutdownHandler {
-            for await message in queue.stream {
-                if queue.hasOverflowed { break }
-                switch message {
-                case .heartbeat: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                case .event(let event) where event.seq > last:
-                    try await writer.write(event.serverSentEvent)
-                    RelayMetrics.shared.delivered()
-                    last = event.seq
-                case .event: continue
+                for await message in queue.stream {
+                    if queue.hasOverflowed { break }
+                    switch message {
+                    case .heartbeat: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    case .event(let event) where event.seq > last:
+                        try await writer.write(event.serverSentEvent)
+                        RelayMetrics.shared.delivered()
+                        last = event.seq
+                    case .event: continue
+                    }
                 }
-            }
             } onGracefulShutdown: {
                 queue.finish()
             }
