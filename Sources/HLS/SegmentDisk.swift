@@ -55,7 +55,7 @@ public final class SegmentDisk: @unchecked Sendable {
 
     public func writeInitialization(_ bytes: ByteBuffer, rendition: String, generation: Int) {
         let url = directory(rendition).appendingPathComponent("init-\(generation).mp4")
-        enqueue(bytes.readableBytes) { Self.atomicWrite(bytes, to: url) }
+        enqueue(bytes.readableBytes) { _ = Self.atomicWrite(bytes, to: url) }
     }
 
     public func writeSegment(_ segment: MediaSegment, rendition: String) {
@@ -66,8 +66,10 @@ public final class SegmentDisk: @unchecked Sendable {
             discontinuity: segment.discontinuity, initGeneration: segment.initGeneration
         )
         enqueue(bytes.readableBytes) {
-            Self.atomicWrite(bytes, to: folder.appendingPathComponent("\(segment.msn).m4s"))
-            self.appendIndex(entry, rendition: rendition)
+            // The index names only segments that are on disk.
+            if Self.atomicWrite(bytes, to: folder.appendingPathComponent("\(segment.msn).m4s")) {
+                self.appendIndex(entry, rendition: rendition)
+            }
         }
     }
 
@@ -107,7 +109,8 @@ public final class SegmentDisk: @unchecked Sendable {
 
     /// Writes to a temporary name then renames: a reader or a crash sees the old file or the new one,
     /// never half of one.
-    private static func atomicWrite(_ bytes: ByteBuffer, to url: URL) {
+    @discardableResult
+    private static func atomicWrite(_ bytes: ByteBuffer, to url: URL) -> Bool {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp")
         do {
@@ -117,8 +120,10 @@ public final class SegmentDisk: @unchecked Sendable {
             defer { close(descriptor) }
             try writeAll(descriptor, bytes)
             guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            return true
         } catch {
             logger.error("cannot write media file", metadata: ["path": "\(url.path)", "error": "\(error)"])
+            return false
         }
     }
 

@@ -65,8 +65,8 @@ public actor SegmentStore {
         generation += 1
         descriptions = streams
         for name in renditions {
-            timelines[name]?.startGeneration(generation, discontinuity: hasSegments)
             if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+            timelines[name]?.startGeneration(generation, discontinuity: hasSegments)
         }
         wakeWaiters()
     }
@@ -238,6 +238,11 @@ public actor SegmentStore {
             waiters.removeValue(forKey: id)
             waiter.continuation.resume()
         }
+    }
+
+    /// Waits until every segment handed to the disk is written (shutdown, input switch).
+    public func flush() async {
+        await disk?.flush()
     }
 
     /// Fails every waiter (shutdown).

@@ -39,7 +39,12 @@ final class InputContext {
             avformat_close_input(&maybeContext)
             throw MediaError(.noPlayableStreams, "\(redactedURL(url)) has no audio or video stream")
         }
-        adts = try audioStream.flatMap { try ADTSFilter(stream: opened.pointee.streams[$0]!) }
+        do {
+            adts = try audioStream.flatMap { try ADTSFilter(stream: opened.pointee.streams[$0]!) }
+        } catch {
+            avformat_close_input(&maybeContext)  // deinit does not run for an init that throws
+            throw error
+        }
     }
 
     deinit {

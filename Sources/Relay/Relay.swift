@@ -8,8 +8,7 @@ public actor Relay {
     public nonisolated let channels: Set<String>
     private let log: any EventLog
     private var heads: [String: (seq: Int64, state: ChannelState)] = [:]
-    private var busy = false
-    private var queued: [CheckedContinuation<Void, Never>] = []
+    private let publishing = AsyncLock()
 
     public init(log: any EventLog, hub: Hub, channels: [String]) {
         self.log = log
@@ -31,8 +30,10 @@ public actor Relay {
     /// Stores `drafts` as one atomic batch and returns the stored events. A draft whose `id` was stored
     /// before returns that first event instead of a new one. Any invalid draft rejects the whole batch.
     public func publish(channel: String, drafts: [EventDraft], isBatch: Bool, now: Date = Date()) async throws -> [Event] {
-        await lock()
-        defer { unlock() }
+        try await publishing.withLock { try await publishLocked(channel: channel, drafts: drafts, isBatch: isBatch, now: now) }
+    }
+
+    private func publishLocked(channel: String, drafts: [EventDraft], isBatch: Bool, now: Date) async throws -> [Event] {
         var (seq, state) = try head(channel: channel)
         var result: [Event] = [], fresh: [Event] = []
         var byId: [String: Event] = [:]
@@ -58,11 +59,13 @@ public actor Relay {
             byId[event.id] = event
         }
         guard !fresh.isEmpty else { return result }
+        // Encoded before the write: nothing can fail between "stored" and "sent to subscribers".
+        let encoded = try fresh.map(EncodedEvent.init)
         do { try await log.append(fresh, state: state) } catch {
             throw RelayError(.unavailable, code: "store_unavailable", "the event log refused the write: \(error)")
         }
         heads[channel] = (seq, state)
-        hub.publish(try fresh.map(EncodedEvent.init), channel: channel)
+        hub.publish(encoded, channel: channel)
         return result
     }
 
@@ -71,18 +74,5 @@ public actor Relay {
         _ = try head(channel: channel)
         let events = try await log.events(channel: channel, after: seq, limit: limit)
         return (events, try await log.oldestSeq(channel: channel))
-    }
-
-    /// FIFO mutual exclusion across the awaits of a publish (actors are re-entrant).
-    private func lock() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { queued.append($0) }
-    }
-
-    private func unlock() {
-        if queued.isEmpty { busy = false } else { queued.removeFirst().resume() }
     }
 }

@@ -12,8 +12,8 @@ public final class SQLiteEventLog: EventLog {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            // WAL + synchronous=NORMAL: a commit survives a process crash; FULL would also survive power loss.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // WAL + synchronous=FULL: an acknowledged event survives a power loss, not only a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         database = try DatabasePool(path: path, configuration: configuration)
         self.history = max(1, history)

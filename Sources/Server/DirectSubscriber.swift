@@ -58,7 +58,14 @@ final class DirectSubscriber: @unchecked Sendable {
     }
 
     /// Writes a catch-up message (snapshot, gap, replayed event); queued on the event loop in call order.
-    func sendCatchUp(_ bytes: ByteBuffer) {
+    /// A replay goes at the client's pace: it waits while the connection's buffer is full, and gives up
+    /// (the client is not reading) after `patience`.
+    func sendCatchUp(_ bytes: ByteBuffer, patience: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + patience
+        while !connection.isWritable {
+            guard ContinuousClock.now < deadline else { throw CatchUpStalled() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         send(bytes)
     }
 
@@ -93,3 +100,6 @@ final class DirectSubscriber: @unchecked Sendable {
         RelayMetrics.shared.delivered()
     }
 }
+
+/// A subscriber did not read its catch-up in time.
+struct CatchUpStalled: Error {}

@@ -4,6 +4,7 @@ import Logging
 import Media
 import Metrics
 import NIOCore
+import Relay
 
 /// One channel's live path: its current `Ingest`, the task that feeds the ingest's output into the
 /// channel's `SegmentStore`, and the ingest state.
@@ -14,6 +15,8 @@ public actor LiveChannel {
     private let logger: Logger
     private var ingest: Ingest?
     private var pump: Task<Void, Never>?
+    /// Start and stop run one at a time: overlapping PUT/DELETE requests never leave an input orphaned.
+    private let switching = AsyncLock()
     public private(set) var state: IngestState = .idle
     /// The input being ingested, nil when stopped.
     public private(set) var source: IngestSource?
@@ -35,7 +38,13 @@ public actor LiveChannel {
 
     /// Starts ingesting `source`, first stopping (and flushing) any current input.
     public func start(_ source: IngestSource) async {
-        await stop()
+        await switching.withLock {
+            await stopLocked()
+            startLocked(source)
+        }
+    }
+
+    private func startLocked(_ source: IngestSource) {
         let ingest = Ingest(source: source, settings: settings, logger: logger)
         self.ingest = ingest
         self.source = source
@@ -52,12 +61,17 @@ public actor LiveChannel {
 
     /// Stops the input; returns once its last segment is closed.
     public func stop() async {
+        await switching.withLock { await stopLocked() }
+    }
+
+    private func stopLocked() async {
         guard let ingest, let pump else { return }
         ingest.stop()
         await pump.value
         self.ingest = nil
         self.pump = nil
         self.source = nil
+        await store.flush()
     }
 
     private func apply(_ event: MediaEvent) async {

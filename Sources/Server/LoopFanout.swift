@@ -41,14 +41,16 @@ final class FanoutRegistry: Sendable {
 
     func add(_ subscriber: DirectSubscriber, channel: String) {
         let loop = subscriber.eventLoop
-        let (fanout, isNew) = fanouts.withLockedValue { all -> (LoopFanout, Bool) in
-            if let existing = all[channel]?[ObjectIdentifier(loop)] { return (existing, false) }
+        // The hub learns of a new fanout before anyone can find it here, so no subscriber of it can go
+        // live before its events flow.
+        let fanout = fanouts.withLockedValue { all -> LoopFanout in
+            if let existing = all[channel]?[ObjectIdentifier(loop)] { return existing }
             let created = LoopFanout(eventLoop: loop)
+            hub.add(created, channel: channel)
             all[channel, default: [:]][ObjectIdentifier(loop)] = created
-            return (created, true)
+            return created
         }
         fanout.add(subscriber)
-        if isNew { hub.add(fanout, channel: channel) }
     }
 
     func remove(_ subscriber: DirectSubscriber, channel: String) {

@@ -33,7 +33,7 @@ struct RelayRoutes: Sendable {
             let header: String? = request.headers[HTTPField.Name("Last-Event-ID")!]
             let lastEventID = header ?? request.uri.queryParameters.get("since").map { String($0) }
             let since = try integer(lastEventID, name: "Last-Event-ID")
-            return ServerSentEvents(relay: relay, channel: channel, since: since, queueLimit: settings.subscriberQueue).response()
+            return ServerSentEvents(relay: relay, channel: channel, since: since, queueLimit: settings.subscriberQueue, connection: context.channel).response()
         }
     }
 

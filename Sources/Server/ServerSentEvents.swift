@@ -13,6 +13,8 @@ struct ServerSentEvents: Sendable {
     let channel: String
     let since: Int64?
     let queueLimit: Int
+    /// The HTTP connection: closed when a write stalls (the reader stopped reading).
+    let connection: any Channel
 
     private enum Message: Sendable {
         case event(EncodedEvent)
@@ -42,6 +44,8 @@ struct ServerSentEvents: Sendable {
                 RelayMetrics.shared.subscriberLeft()
             }
             var last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
+                let watchdog = stallGuard()
+                defer { watchdog.cancel() }
                 switch item {
                 case .event(let event): try await writer.write(try EncodedEvent(event).serverSentEvent)
                 case .snapshot(let seq, let state):
@@ -55,6 +59,8 @@ struct ServerSentEvents: Sendable {
             try await withGracefulShutdownHandler {
                 for await message in queue.stream {
                     if queue.hasOverflowed { break }
+                    let watchdog = stallGuard()
+                    defer { watchdog.cancel() }
                     switch message {
                     case .heartbeat: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                     case .event(let event) where event.seq > last:
@@ -69,6 +75,14 @@ struct ServerSentEvents: Sendable {
             }
             try await writer.finish(nil)
         })
+    }
+}
+
+extension ServerSentEvents {
+    /// Closes the connection if the write about to start has not finished in 30 s.
+    func stallGuard() -> Scheduled<Void> {
+        let connection = connection
+        return connection.eventLoop.scheduleTask(in: .seconds(30)) { connection.close(promise: nil) }
     }
 }
 

@@ -64,10 +64,16 @@ struct WebSocketSession: Sendable {
                     let subscriber = DirectSubscriber(connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
                     fanouts.add(subscriber, channel: channel)
                     subscriptions[channel] = subscriber
-                    let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
-                        subscriber.sendCatchUp(try Self.encode(item, channel: channel))
+                    do {
+                        let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
+                            try await subscriber.sendCatchUp(try Self.encode(item, channel: channel))
+                        }
+                        subscriber.goLive(after: last)
+                    } catch is CatchUpStalled {
+                        overflowed = true
+                        onOverflow()
+                        break commands
                     }
-                    subscriber.goLive(after: last)
                 case .unsubscribe(let channel):
                     if let subscriber = subscriptions.removeValue(forKey: channel) {
                         subscriber.close()
