@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   pkg-config libavformat-dev libavcodec-dev libavutil-dev  # the FFmpeg libraries we link
+  libsqlite3-dev                                           # SQLite for the event log (GRDB links it)
   ffmpeg                                                   # ffmpeg/ffprobe: test clients and fixtures
   curl                                                     # raw HTTP paths in the traversal test
   python3 python3-pip                                      # the independent m3u8 playlist parser
