@@ -44,5 +44,28 @@ extension EndToEnd {
             #expect(stopped.status == 200 && stopped.text.contains("\"state\":\"stopped\""))
             #expect(try await HTTP.get(playlist).status == 200, "what was recorded stays served")
         }
+    
+        @Test("overlapping PUTs and a DELETE leave no input running")
+        func overlappingSwitches() async throws {
+            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(["SENATE_LIVE_SEGMENT_TARGET": "1"]))
+            defer { server.stop() }
+            let input = server.baseURL + "/api/v1/channels/senate/input"
+            let token = try EndToEnd.RelayEndToEnd.token()
+            let body = #"{"url": "\#(try Fixtures.clip().path)", "loop": true}"#
+            async let first = Self.send("PUT", input, token: token, body: body)
+            async let second = Self.send("PUT", input, token: token, body: body)
+            async let third = Self.send("PUT", input, token: token, body: body)
+            let started = try await [first, second, third]
+            #expect(started.allSatisfy { $0.status == 202 })
+            let playlist = server.baseURL + "/live/senate/source/index.m3u8"
+            _ = try await HTTP.waitFor(playlist) { PlaylistText(text: $0).segments.count >= 1 }
+
+            let stopped = try await Self.send("DELETE", input, token: token)
+            #expect(stopped.text.contains("\"state\":\"stopped\""))
+            let before = try await HTTP.get(playlist).text
+            try await Task.sleep(for: .seconds(2.5))
+            let after = try await HTTP.get(playlist).text
+            #expect(after == before, "media kept flowing after DELETE: an input was left running")
+        }
     }
 }
