@@ -35,9 +35,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .target(name: "WallClock"),
         .target(
             name: "HLS",
             dependencies: [
+                "WallClock",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -46,6 +48,7 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
+                "WallClock",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,7 +57,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay",
+                "Media", "HLS", "Relay", "WallClock",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "SenateLive",
             dependencies: [
-                "Server",
+                "Server", "WallClock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,7 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "HLSTests", dependencies: ["HLS"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock"]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

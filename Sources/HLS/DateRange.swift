@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// An `EXT-X-DATERANGE`: an agenda item or a vote on the media timeline.
 public struct DateRange: Sendable, Equatable {
@@ -28,8 +29,8 @@ public struct DateRange: Sendable, Equatable {
         func quoted(_ text: String) -> String {
             "\"" + text.replacingOccurrences(of: "\"", with: "'").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") + "\""
         }
-        var line = "#EXT-X-DATERANGE:ID=\(quoted(id)),CLASS=\(quoted(classId)),START-DATE=\(quoted(formatDate(start)))"
-        if let end { line += ",END-DATE=\(quoted(formatDate(end)))" }
+        var line = "#EXT-X-DATERANGE:ID=\(quoted(id)),CLASS=\(quoted(classId)),START-DATE=\(quoted(ISO8601.format(start)))"
+        if let end { line += ",END-DATE=\(quoted(ISO8601.format(end)))" }
         for attribute in attributes { line += ",\(attribute.name)=\(quoted(attribute.value))" }
         return line
     }

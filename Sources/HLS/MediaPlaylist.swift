@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// Renders an LL-HLS media playlist (RFC 8216bis) from a rendition's timeline.
 public struct MediaPlaylist: Sendable {
@@ -54,7 +55,7 @@ public struct MediaPlaylist: Sendable {
                 generation = segment.initGeneration
                 lines.append("#EXT-X-MAP:URI=\"init-\(segment.initGeneration).mp4\"")
             }
-            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(formatDate(segment.programDateTime))")
+            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(ISO8601.format(segment.programDateTime))")
             if !segment.isComplete || withParts.contains(segment.msn) {
                 for part in segment.parts {
                     let independent = part.independent ? ",INDEPENDENT=YES" : ""
@@ -75,12 +76,4 @@ public struct MediaPlaylist: Sendable {
     }
 
     private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
-}
-
-/// `2026-11-22T09:41:07.250Z`: the format of `EXT-X-PROGRAM-DATE-TIME` and of event `at` times. Rounded to
-/// the millisecond (the style truncates, and a parsed `.250` may be held as `.2499999`); the nudge of
-/// 0.1 µs makes the truncation land on the rounded value.
-public func formatDate(_ date: Date) -> String {
-    let rounded = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000 + 1e-7)
-    return rounded.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
 }

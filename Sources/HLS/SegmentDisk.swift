@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -166,7 +167,7 @@ extension JSONEncoder.DateEncodingStrategy {
     /// ISO 8601 with milliseconds, as in `EXT-X-PROGRAM-DATE-TIME`.
     static let iso8601WithFractions = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
         var container = encoder.singleValueContainer()
-        try container.encode(formatDate(date))
+        try container.encode(ISO8601.format(date))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// The WebVTT subtitle rendition: one `{msn}.vtt` per media segment of the source rendition (same numbers,
 /// durations and program-date-times), holding the cues that overlap it.
@@ -21,7 +22,7 @@ public enum SubtitleTrack {
         ]
         for (index, segment) in listed.enumerated() {
             if segment.discontinuity && index > 0 { lines.append("#EXT-X-DISCONTINUITY") }
-            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(formatDate(segment.programDateTime))")
+            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(ISO8601.format(segment.programDateTime))")
             lines.append("#EXTINF:\(String(format: "%.3f", segment.duration)),")
             lines.append("\(segment.msn).vtt")
         }

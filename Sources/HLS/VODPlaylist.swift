@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// Renders a finished recording (`EXT-X-PLAYLIST-TYPE:VOD`, `EXT-X-ENDLIST`) from a rendition's disk index.
 public enum VODPlaylist {
@@ -16,7 +17,7 @@ public enum VODPlaylist {
                 generation = entry.initGeneration
                 lines.append("#EXT-X-MAP:URI=\"\(uriPrefix)init-\(entry.initGeneration).mp4\"")
             }
-            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(formatDate(entry.programDateTime))")
+            lines.append("#EXT-X-PROGRAM-DATE-TIME:\(ISO8601.format(entry.programDateTime))")
             lines.append("#EXTINF:\(String(format: "%.3f", entry.duration)),")
             lines.append("\(uriPrefix)\(entry.msn).m4s")
         }

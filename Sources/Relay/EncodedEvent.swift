@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import NIOCore
 
 /// An event encoded once, in every form a transport sends, shared by all subscribers (the bytes are

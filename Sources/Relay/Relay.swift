@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import Logging
 
 /// Accepts events for its channels: validates them against each channel's state, numbers them, stores them

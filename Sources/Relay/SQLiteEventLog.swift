@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import GRDB
 
 /// `EventLog` in SQLite (WAL) under the data folder. Keeps the newest `history` events per channel.

@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// A scripted sitting (`Samples/sitting.jsonl`): one event per line as a publisher sends it, with times
 /// relative to the start — `offset` (seconds) instead of `at`, and for transcript lines `startOffset` /

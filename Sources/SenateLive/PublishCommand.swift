@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WallClock
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import NIOCore
 import Relay
 

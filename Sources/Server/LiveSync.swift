@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import HLS
 import Logging
 import Relay

@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 import Testing
 @testable import Relay
 
