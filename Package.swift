@@ -55,9 +55,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Archive",
+            dependencies: [
+                "WallClock",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "WallClock",
+                "Media", "HLS", "Relay", "Archive", "WallClock",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -84,6 +91,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "HLSTests", dependencies: ["HLS"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

@@ -1,3 +1,4 @@
+import Archive
 import Foundation
 import HLS
 import HTTPTypes
@@ -48,8 +49,10 @@ public func buildServer(
     let settings = SegmentSettings(partTarget: hls.partTarget, segmentTarget: hls.segmentTarget, audioRendition: hls.audioRendition)
 
     var channels: [String: LiveChannel] = [:]
+    var disks: [String: SegmentDisk] = [:]
     for channel in configuration.channels {
         let disk = SegmentDisk(root: mediaRoot.appendingPathComponent(channel.slug, isDirectory: true))
+        disks[channel.slug] = disk
         let store = SegmentStore(channel: channel.slug, renditions: renditions, configuration: storeConfiguration, disk: disk)
         channels[channel.slug] = LiveChannel(slug: channel.slug, store: store, settings: settings, logger: logger)
     }
@@ -64,6 +67,11 @@ public func buildServer(
         logger.warning("no auth.secret (SENATE_LIVE_AUTH_SECRET) set: tokens are signed with a random secret and stop working at restart")
     }
     let authority = await TokenAuthority(secret: secret)
+    let catalog = try Catalog(path: configuration.dataDirectory + "/catalog.sqlite")
+    let archiver = SittingArchiver(
+        catalog: catalog, folder: ArchiveFolder(root: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("archive", isDirectory: true)),
+        disks: disks, renditions: renditions, settings: configuration.archive, logger: logger
+    )
 
     let draining = DrainFlag()
     let router = Router(context: AppContext.self)
@@ -76,6 +84,7 @@ public func buildServer(
     OperationsRoutes(channels: channels, registry: registry, draining: draining).register(on: router)
     RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
     InputRoutes(channels: channels, authority: authority).register(on: router)
+    ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
     let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])
@@ -109,7 +118,9 @@ public func buildServer(
     let channelsService = ChannelsService(
         channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, draining: draining, logger: logger
     )
+    let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
     return SenateLiveServer(
-        application: application, channels: channels, relay: relay, authority: authority, services: [application, channelsService]
+        application: application, channels: channels, relay: relay, authority: authority,
+        services: [application, archiveService, channelsService]
     )
 }

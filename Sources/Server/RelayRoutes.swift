@@ -18,7 +18,7 @@ struct RelayRoutes: Sendable {
         router.get("/api/v1/channels/:channel/state") { _, context in
             let channel = try channelName(context)
             let head = try await relayCall { try await relay.head(channel: channel) }
-            return try json(StateBody(channel: channel, seq: head.seq, state: head.state.snapshot))
+            return try jsonResponse(StateBody(channel: channel, seq: head.seq, state: head.state.snapshot))
         }
         router.get("/api/v1/channels/:channel/events") { request, context in
             let channel = try channelName(context)
@@ -26,7 +26,7 @@ struct RelayRoutes: Sendable {
             let limit = min(1000, max(1, try integer(request.uri.queryParameters.get("limit"), name: "limit") ?? 100))
             let page = try await relayCall { try await relay.history(channel: channel, after: since, limit: Int(limit)) }
             let head = try await relayCall { try await relay.head(channel: channel) }
-            return try json(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: head.seq))
+            return try jsonResponse(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: head.seq))
         }
         router.get("/api/v1/channels/:channel/events/stream") { request, context in
             let channel = try channelName(context)
@@ -76,10 +76,6 @@ struct RelayRoutes: Sendable {
         return value
     }
 
-    private func json(_ value: some Encodable) throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(data: try EventCoding.encoder.encode(value))))
-    }
 
     struct StateBody: Encodable {
         let channel: String
@@ -93,6 +89,12 @@ struct RelayRoutes: Sendable {
         let oldest: Int64?
         let latest: Int64
     }
+}
+
+/// A JSON answer (dates as ISO 8601 with milliseconds) that caches must not keep.
+func jsonResponse(_ value: some Encodable) throws -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+             body: .init(byteBuffer: ByteBuffer(data: try EventCoding.encoder.encode(value))))
 }
 
 /// Relay errors as HTTP errors: 400 malformed, 422 impossible now, 404 unknown channel, 503 store down.

@@ -21,7 +21,8 @@ extension ServerConfiguration {
     }
 
     /// `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
-    /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
+    /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`, `_ARCHIVE_RETENTION_DAYS`, `_ARCHIVE_EXPORT_ON_END`,
+    /// `_ARCHIVE_END_WAIT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
     /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`
     /// (slug upper-cased, `-` as `_`).
     public mutating func apply(environment: [String: String]) throws {
@@ -57,6 +58,9 @@ extension ServerConfiguration {
         if let rate = try number("CLIENT_MESSAGES_PER_SECOND", Int.self) { relay.clientMessagesPerSecond = rate }
         if let interval = try number("PING_INTERVAL", Double.self) { relay.pingInterval = interval }
         if let compression = try flag("COMPRESSION") { relay.compression = compression }
+        if let days = try number("ARCHIVE_RETENTION_DAYS", Double.self) { archive.retentionDays = days }
+        if let export = try flag("ARCHIVE_EXPORT_ON_END") { archive.exportOnEnd = export }
+        if let wait = try number("ARCHIVE_END_WAIT", Double.self) { archive.endWait = wait }
         if let list = value("CHANNELS") {
             let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
@@ -96,6 +100,8 @@ extension ServerConfiguration {
         guard relay.subscriberQueue >= 8 else { throw ConfigurationError(key: "relay.subscriberQueue", "must be at least 8") }
         guard relay.maxBodyBytes >= 1024 else { throw ConfigurationError(key: "relay.maxBodyBytes", "must be at least 1024") }
         guard relay.clientMessagesPerSecond >= 1 else { throw ConfigurationError(key: "relay.clientMessagesPerSecond", "must be at least 1") }
+        guard archive.retentionDays >= 0 else { throw ConfigurationError(key: "archive.retentionDays", "must be 0 (keep for ever) or more") }
+        guard (0...300).contains(archive.endWait) else { throw ConfigurationError(key: "archive.endWait", "must be 0–300 seconds") }
         var seen = Set<String>()
         for channel in channels {
             guard ChannelSlug.isValid(channel.slug) else {

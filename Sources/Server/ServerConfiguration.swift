@@ -82,6 +82,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var compression = true
     }
 
+    /// Sittings' archive.
+    public struct ArchiveSettings: Sendable, Equatable, Codable {
+        /// Days an ended sitting (its recording, transcript, catalog rows) and live media not in a sitting are
+        /// kept; 0 keeps everything for ever.
+        public var retentionDays = 0.0
+        /// Remux `recording.mp4` as soon as a sitting ends (otherwise on its first request).
+        public var exportOnEnd = true
+        /// Seconds to wait after `sitting.ended` for the segment holding the end to close.
+        public var endWait = 15.0
+    }
+
     /// Bearer tokens.
     public struct Auth: Sendable, Equatable, Codable {
         /// HMAC secret of the JWTs. Empty: a random one per start (tokens then last one run only).
@@ -92,6 +103,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var relay = RelaySettings()
     public var auth = Auth()
     public var hls = HLS()
+    public var archive = ArchiveSettings()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
@@ -124,13 +136,14 @@ extension ServerConfiguration.HLS {
 }
 
 extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, dataDirectory, logLevel, channels }
+    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, dataDirectory, logLevel, channels }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
         auth = try container.decodeIfPresent(Auth.self, forKey: .auth) ?? auth
         http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? http
         hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
+        archive = try container.decodeIfPresent(ArchiveSettings.self, forKey: .archive) ?? archive
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
@@ -160,5 +173,15 @@ extension ServerConfiguration.Auth {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         secret = try container.decodeIfPresent(String.self, forKey: .secret) ?? secret
+    }
+}
+
+extension ServerConfiguration.ArchiveSettings {
+    enum CodingKeys: String, CodingKey { case retentionDays, exportOnEnd, endWait }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        retentionDays = try container.decodeIfPresent(Double.self, forKey: .retentionDays) ?? retentionDays
+        exportOnEnd = try container.decodeIfPresent(Bool.self, forKey: .exportOnEnd) ?? exportOnEnd
+        endWait = try container.decodeIfPresent(Double.self, forKey: .endWait) ?? endWait
     }
 }

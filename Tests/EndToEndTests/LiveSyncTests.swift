@@ -46,9 +46,9 @@ extension EndToEnd {
             #expect(multivariant.contains("SUBTITLES=\"subs\""))
 
             let captions = try await HTTP.waitFor(base + "/subtitles/index.m3u8") { playlist in
-                Self.segment(covering: now.addingTimeInterval(-1), in: playlist) != nil
+                PlaylistTimeline(playlist).segment(covering: now.addingTimeInterval(-1)) != nil
             }
-            let msn = try #require(Self.segment(covering: now.addingTimeInterval(-1), in: captions))
+            let msn = try #require(PlaylistTimeline(captions).segment(covering: now.addingTimeInterval(-1)))
             let vtt = try await HTTP.get("\(base)/subtitles/\(msn).vtt")
             #expect(vtt.header("Content-Type")?.hasPrefix("text/vtt") == true)
             #expect(vtt.text.hasPrefix("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:"))
@@ -59,22 +59,6 @@ extension EndToEnd {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/check_playlists.py")
             let parsed = try Tool.run("python3", [script.path, base + "/index.m3u8"])
             #expect(parsed.succeeded, "\(parsed.stderr)")
-        }
-
-        /// The msn of the segment of a playlist whose program-date-time span holds `date`.
-        static func segment(covering date: Date, in playlist: String) -> Int? {
-            var start: Date?
-            var duration = 0.0
-            for line in playlist.split(separator: "\n") {
-                if line.hasPrefix("#EXT-X-PROGRAM-DATE-TIME:") {
-                    start = try? Date(String(line.dropFirst(25)), strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-                } else if line.hasPrefix("#EXTINF:") {
-                    duration = Double(line.dropFirst(8).prefix { $0 != "," }) ?? 0
-                } else if line.hasSuffix(".vtt"), let start, start <= date, date < start.addingTimeInterval(duration) {
-                    return Int(line.dropLast(4))
-                }
-            }
-            return nil
         }
     }
 }

@@ -1,0 +1,146 @@
+import Archive
+import Foundation
+import HLS
+import Hummingbird
+import Relay
+import WallClock
+
+/// The archive API (`/api/v1/sittings…`, `/api/v1/search`) and the archive files (`/archive/{sitting}/…`).
+struct ArchiveRoutes: Sendable {
+    let archiver: SittingArchiver
+    let renditions: [String]
+
+    func register(on router: Router<AppContext>) {
+        router.get("/api/v1/sittings") { request, _ in
+            let query = request.uri.queryParameters
+            let sittings = try await archiver.catalog.sittings(
+                channel: query.get("channel"), from: try date(query.get("from"), name: "from"), to: try date(query.get("to"), name: "to"),
+                limit: try limit(query.get("limit"), default: 100)
+            )
+            return try jsonResponse(["sittings": sittings.map(withLinks)])
+        }
+        router.get("/api/v1/sittings/:sitting") { _, context in
+            let id = context.parameters.get("sitting") ?? ""
+            guard let detail = try await archiver.catalog.detail(sitting: id) else { throw APIError.notFound("no sitting \(id)") }
+            return try jsonResponse(SittingDetailBody(detail))
+        }
+        router.get("/api/v1/search") { request, _ in
+            let query = request.uri.queryParameters
+            let text = (query.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw APIError(.badRequest, code: "missing_query", message: "q is required", field: "q") }
+            guard text.count <= 200 else { throw APIError(.badRequest, code: "query_too_long", message: "q is longer than 200 characters", field: "q") }
+            let hits = try await archiver.catalog.search(text, channel: query.get("channel"), limit: try limit(query.get("limit"), default: 50))
+            return try jsonResponse(SearchBody(query: text, hits: hits.map(withLink)))
+        }
+        // Both archive routes name their second component `entry` (the router needs one name per position):
+        // a file of the sitting, or a rendition folder.
+        router.get("/archive/:sitting/:entry") { request, context in
+            let sitting = context.parameters.get("sitting") ?? ""
+            let name = context.parameters.get("entry") ?? ""
+            guard let type = Self.sittingFiles[name] else { throw APIError.notFound("no such file") }
+            let url: URL
+            if name == "recording.mp4" {
+                url = try await archiver.recording(sitting)
+            } else {
+                guard let found = archiver.folder.existingFile(sitting: sitting, [name]) else { throw APIError.notFound("sitting \(sitting) has no \(name)") }
+                url = found
+            }
+            return try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: "public, max-age=60")
+        }
+        router.get("/archive/:sitting/:entry/:file") { request, context in
+            let sitting = context.parameters.get("sitting") ?? ""
+            let rendition = context.parameters.get("entry") ?? ""
+            let name = context.parameters.get("file") ?? ""
+            guard renditions.contains(rendition), let file = MediaFileName(name) else { throw APIError.notFound("no such file") }
+            let (type, cache): (String, String) = switch file {
+            case .playlist: (ContentType.playlist, "public, max-age=60")
+            case .initialization: (rendition == "audio" ? ContentType.audioMP4 : ContentType.videoMP4, ContentType.immutable)
+            case .segment: (ContentType.segment, ContentType.immutable)
+            default: throw APIError.notFound("no such file")
+            }
+            guard let url = archiver.folder.existingFile(sitting: sitting, [rendition, name]) else { throw APIError.notFound("sitting \(sitting) has no \(rendition)/\(name)") }
+            return try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: cache)
+        }
+    }
+
+    static let sittingFiles = [
+        "index.m3u8": ContentType.playlist, "recording.mp4": ContentType.videoMP4,
+        "transcript.vtt": "text/vtt; charset=utf-8", "chapters.json": "application/json; charset=utf-8",
+    ]
+
+    private func date(_ text: String?, name: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = ISO8601.parse(text) else {
+            throw APIError(.badRequest, code: "invalid_value", message: "\(name) must be an ISO 8601 date-time", field: name)
+        }
+        return date
+    }
+
+    private func limit(_ text: String?, default value: Int) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), (1...500).contains(number) else {
+            throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1–500", field: "limit")
+        }
+        return number
+    }
+}
+
+/// A sitting with the URLs of its archive.
+func withLinks(_ summary: SittingSummary) -> Extended<SittingSummary, [String: String]> {
+    let base = "/archive/\(summary.id)"
+    var links = ["api": "/api/v1/sittings/\(summary.id)"]
+    if summary.archivedAt != nil {
+        links["playlist"] = base + "/index.m3u8"
+        links["transcript"] = base + "/transcript.vtt"
+        links["chapters"] = base + "/chapters.json"
+        if summary.status == .ended { links["recording"] = base + "/recording.mp4" }
+    }
+    if summary.status != .ended { links["live"] = "/live/\(summary.channel)/index.m3u8" }
+    return Extended(base: summary, key: "links", extra: links)
+}
+
+/// A search hit and a link that opens the recording at that moment (the live stream while the sitting
+/// has not been archived).
+func withLink(_ hit: SearchHit) -> Extended<SearchHit, String> {
+    let link = hit.offset.map { "/archive/\(hit.sitting)/recording.mp4#t=\(String(format: "%.1f", $0))" } ?? "/live/\(hit.channel)/index.m3u8"
+    return Extended(base: hit, key: "link", extra: link)
+}
+
+struct SittingDetailBody: Encodable {
+    let sitting: Extended<SittingSummary, [String: String]>
+    let agenda: [AgendaEntry]
+    let votes: [VoteEntry]
+    let transcript: [TranscriptEntry]
+
+    init(_ detail: SittingDetail) {
+        sitting = withLinks(detail.sitting)
+        agenda = detail.agenda
+        votes = detail.votes
+        transcript = detail.transcript
+    }
+}
+
+struct SearchBody: Encodable {
+    let query: String
+    let hits: [Extended<SearchHit, String>]
+}
+
+/// `base`'s JSON object with one more key.
+struct Extended<Base: Encodable, Extra: Encodable>: Encodable {
+    let base: Base
+    let key: String
+    let extra: Extra
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try base.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(extra, forKey: Key(stringValue: key))
+    }
+}

@@ -1,0 +1,235 @@
+import Archive
+import Foundation
+import HLS
+import Logging
+import Media
+import WallClock
+
+/// Writes each sitting's archive from the media the live path put on disk and the catalog: VOD playlists,
+/// hard links to the segments, `chapters.json`, `transcript.vtt`, and `recording.mp4` (remuxed once,
+/// then served from disk). Also applies the retention setting.
+actor SittingArchiver {
+    let catalog: Catalog
+    let folder: ArchiveFolder
+    private let disks: [String: SegmentDisk]
+    private let renditions: [String]
+    private let settings: ServerConfiguration.ArchiveSettings
+    private let logger: Logger
+    private var exports: [String: Task<URL, any Error>] = [:]
+    private var background: [Task<Void, Never>] = []
+
+    init(catalog: Catalog, folder: ArchiveFolder, disks: [String: SegmentDisk], renditions: [String], settings: ServerConfiguration.ArchiveSettings, logger: Logger) {
+        self.catalog = catalog
+        self.folder = folder
+        self.disks = disks
+        self.renditions = renditions
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// A sitting just ended: once the segment holding its end is on disk, write its archive, then
+    /// (if configured) its recording. Returns at once.
+    func sittingEnded(_ sitting: String) {
+        background.removeAll { $0.isCancelled }
+        background.append(Task {
+            do {
+                if let summary = try await catalog.detail(sitting: sitting)?.sitting, let end = summary.endedAt {
+                    await waitForMedia(channel: summary.channel, through: end)
+                }
+                try await write(sitting)
+                if settings.exportOnEnd { _ = try await recording(sitting) }
+            } catch is CancellationError {
+            } catch {
+                logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
+            }
+        })
+    }
+
+    /// After a crash, sittings left open get their archive written from what is on disk; it is written
+    /// again when they end.
+    func recoverOpenSittings() async {
+        for sitting in (try? await catalog.openSittings()) ?? [] {
+            do {
+                try await write(sitting.id)
+                logger.notice("wrote the archive of a sitting left open", metadata: ["sitting": "\(sitting.id)"])
+            } catch {
+                logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Stops background work (on shutdown).
+    func cancelAll() async {
+        for task in background { task.cancel() }
+        for task in background { await task.value }
+        background.removeAll()
+    }
+
+    /// Waits (up to `endWait`) until the channel's newest segment on disk reaches `date`.
+    private func waitForMedia(channel: String, through date: Date) async {
+        guard let disk = disks[channel], let rendition = renditions.first else { return }
+        let deadline = Date().addingTimeInterval(settings.endWait)
+        while Date() < deadline && !Task.isCancelled {
+            await disk.flush()
+            if let last = disk.index(rendition: rendition).last, last.programDateTime.addingTimeInterval(last.duration) >= date { return }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Writes (or rewrites) the archive files of `sitting` and the media offsets in the catalog.
+    func write(_ sitting: String) async throws {
+        guard let detail = try await catalog.detail(sitting: sitting) else { throw APIError.notFound("no sitting \(sitting)") }
+        guard let disk = disks[detail.sitting.channel], ArchiveFolder.isValid(sitting: sitting) else {
+            throw APIError.notFound("sitting \(sitting) has no recorded channel")
+        }
+        await disk.flush()
+        let end = detail.sitting.endedAt ?? Date()
+        var timeline = RecordingTimeline(segments: [])
+        for rendition in renditions {
+            let all = disk.index(rendition: rendition)
+            let wanted = Set(RecordingTimeline.select(all.map(Self.recorded), from: detail.sitting.startedAt, to: end).map(\.msn))
+            var entries = all.filter { wanted.contains($0.msn) }
+            let names = Set(entries.map { "init-\($0.initGeneration).mp4" }).sorted() + entries.map { "\($0.msn).m4s" }
+            let missing = Set(try folder.bringMedia(names, from: disk.directory(rendition), sitting: sitting, rendition: rendition))
+            if !missing.isEmpty {
+                logger.warning("segments missing from the recording", metadata: ["sitting": "\(sitting)", "files": "\(missing.sorted().prefix(10))"])
+                entries.removeAll { missing.contains("\($0.msn).m4s") || missing.contains("init-\($0.initGeneration).mp4") }
+            }
+            try folder.write(Data(VODPlaylist.render(entries).utf8), to: "\(rendition)/index.m3u8", sitting: sitting)
+            if rendition == renditions.first {
+                try folder.write(Data(VODPlaylist.render(entries, uriPrefix: "\(rendition)/").utf8), to: "index.m3u8", sitting: sitting)
+                timeline = RecordingTimeline(segments: entries.map(Self.recorded))
+                try folder.write(try Self.encoder.encode(timeline.segments), to: "segments.json", sitting: sitting)
+            }
+        }
+        try await catalog.recordArchive(sitting: sitting, timeline: timeline, at: Date())
+        let updated = try await catalog.detail(sitting: sitting) ?? detail
+        let chapters = ChaptersFile(sitting: sitting, duration: timeline.duration, chapters: timeline.chapters(updated.agenda))
+        try folder.write(try Self.encoder.encode(chapters), to: "chapters.json", sitting: sitting)
+        try folder.write(Data(TranscriptVTT.render(updated.transcript, timeline: timeline).utf8), to: "transcript.vtt", sitting: sitting)
+        // The media may have changed (a sitting archived after a crash, then ended): export again.
+        exports[sitting] = nil
+        try? FileManager.default.removeItem(at: folder.folder(sitting).appendingPathComponent("recording.mp4"))
+    }
+
+    /// `recording.mp4` of an ended sitting, remuxed on first use; concurrent callers share one export.
+    func recording(_ sitting: String) async throws -> URL {
+        if let url = folder.existingFile(sitting: sitting, ["recording.mp4"]) { return url }
+        if let running = exports[sitting] { return try await running.value }
+        guard let summary = try await catalog.detail(sitting: sitting)?.sitting else { throw APIError.notFound("no sitting \(sitting)") }
+        guard summary.status == .ended, summary.archivedAt != nil else {
+            throw APIError(.conflict, code: "sitting_not_archived", message: "sitting \(sitting) has not ended and been archived yet; watch it live at /live/\(summary.channel)/index.m3u8")
+        }
+        let base = folder.folder(sitting)
+        let segments = try JSONDecoder.archive.decode([RecordedSegment].self, from: Data(contentsOf: base.appendingPathComponent("segments.json")))
+        let chapters = try JSONDecoder.archive.decode(ChaptersFile.self, from: Data(contentsOf: base.appendingPathComponent("chapters.json"))).chapters
+        guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
+        let media = base.appendingPathComponent(renditions[0], isDirectory: true)
+        let runs = Self.runs(segments, in: media)
+        let output = base.appendingPathComponent("recording.mp4")
+        let marks = chapters.map { RecordingExport.Chapter(title: "\($0.number). \($0.title)", start: $0.start, end: $0.end) }
+        let task = Task<URL, any Error> {
+            let started = ContinuousClock.now
+            try await offThePool { try RecordingExport.write(runs: runs, chapters: marks, to: output) }
+            logger.info("recording written", metadata: ["sitting": "\(sitting)", "seconds": "\(ContinuousClock.now - started)"])
+            return output
+        }
+        exports[sitting] = task
+        defer { if exports[sitting] == task { exports[sitting] = nil } }
+        do { return try await task.value } catch {
+            throw APIError(.internalServerError, code: "export_failed", message: "cannot write the recording of \(sitting): \(error)")
+        }
+    }
+
+    /// Seconds between retention sweeps: hourly, or a quarter of a retention shorter than four hours.
+    nonisolated var sweepInterval: Double {
+        settings.retentionDays > 0 ? min(3600, max(1, settings.retentionDays * 86_400 / 4)) : 3600
+    }
+
+    /// Deletes ended sittings and live media older than the retention setting.
+    func applyRetention(now: Date = Date()) async {
+        guard settings.retentionDays > 0 else { return }
+        let cutoff = now.addingTimeInterval(-settings.retentionDays * 86_400)
+        for sitting in (try? await catalog.sittings(endedBefore: cutoff)) ?? [] {
+            do {
+                try folder.remove(sitting: sitting)
+                try await catalog.delete(sitting: sitting)
+                logger.info("retention: removed sitting", metadata: ["sitting": "\(sitting)"])
+            } catch {
+                logger.error("retention: cannot remove sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
+            }
+        }
+        // Live media is kept at least an hour whatever the setting: the live window and a sitting about to
+        // be archived still need it.
+        let folders = disks.values.flatMap { disk in renditions.map { disk.directory($0) } }
+        let mediaCutoff = min(cutoff, now.addingTimeInterval(-3600))
+        await offThePool { LiveMediaPruner.prune(folders, olderThan: mediaCutoff) }
+    }
+
+    /// Consecutive segments that share an init segment and have no discontinuity between them.
+    static func runs(_ segments: [RecordedSegment], in media: URL) -> [RecordingExport.Run] {
+        var runs: [RecordingExport.Run] = []
+        for (index, segment) in segments.enumerated() {
+            let file = media.appendingPathComponent("\(segment.msn).m4s")
+            if index > 0, !segment.discontinuity, segment.generation == segments[index - 1].generation {
+                runs[runs.count - 1].files.append(file)
+                runs[runs.count - 1].duration += segment.duration
+            } else {
+                runs.append(.init(files: [media.appendingPathComponent("init-\(segment.generation).mp4"), file], duration: segment.duration))
+            }
+        }
+        return runs
+    }
+
+    static func recorded(_ entry: SegmentDisk.IndexEntry) -> RecordedSegment {
+        RecordedSegment(msn: entry.msn, duration: entry.duration, programDateTime: entry.programDateTime, discontinuity: entry.discontinuity, generation: entry.initGeneration)
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    /// Reads what `SittingArchiver.encoder` wrote.
+    static var archive: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date"))
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+/// `chapters.json`: the agenda items taken up, with their offsets in the recording.
+struct ChaptersFile: Codable {
+    var sitting: String
+    var duration: Double
+    var chapters: [Chapter]
+}
+
+/// Runs blocking work (FFmpeg, file system sweeps) on a dispatch queue, not on the cooperative pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .utility).async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+func offThePool(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global(qos: .utility).async {
+            work()
+            continuation.resume()
+        }
+    }
+}
