@@ -25,6 +25,15 @@ extension Catalog {
         }
     }
 
+    /// Sittings that ended before `date` and whose archive was not written after their end.
+    public func sittingsAwaitingArchive(endedBefore date: Date) async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT id FROM sittings WHERE status = 'ended' AND ended_at < ? AND (archived_at IS NULL OR archived_at < ended_at)
+                """, arguments: [ISO8601.format(date)])
+        }
+    }
+
     /// Ended sittings that ended before `date`.
     public func sittings(endedBefore date: Date) async throws -> [String] {
         try await database.read { db in

@@ -34,12 +34,18 @@ public struct RecordingTimeline: Sendable, Equatable {
     }
 
     private func rawOffset(of date: Date) -> Double {
-        for (index, segment) in segments.enumerated() {
-            let into = date.timeIntervalSince(segment.programDateTime)
-            if into < 0 { return starts[index] }
-            if into < segment.duration { return starts[index] + into }
+        // The last segment starting at or before `date` (segments are in program-date-time order).
+        var low = 0, high = segments.count
+        while low < high {
+            let middle = (low + high) / 2
+            if segments[middle].programDateTime <= date { low = middle + 1 } else { high = middle }
         }
-        return duration
+        guard low > 0 else { return 0 }
+        let index = low - 1
+        let into = date.timeIntervalSince(segments[index].programDateTime)
+        if into < segments[index].duration { return starts[index] + into }
+        // In a gap after this segment (or after the last one).
+        return index + 1 < segments.count ? starts[index + 1] : duration
     }
 
     /// One chapter per agenda item that was taken up, in the order they were, each ending where the next

@@ -30,13 +30,30 @@ public enum RecordingExport {
     }
 
     /// Writes `output` (via a temporary file and a rename). Runs follow each other without the time
-    /// between them, as in the VOD playlist, so chapter offsets computed on that playlist hold here.
-    public static func write(runs: [Run], chapters: [Chapter], to output: URL) throws {
+    /// between them, as in the VOD playlist, so chapter offsets computed on that playlist hold here. A run
+    /// whose codec settings differ from the first run's (the input was switched to another encoder) cannot
+    /// share its tracks: its time is left empty and it is counted in the result. `isCancelled` is polled
+    /// between packets.
+    @discardableResult
+    public static func write(runs: [Run], chapters: [Chapter], to output: URL, isCancelled: @escaping () -> Bool = { false }) throws -> Int {
         guard !runs.isEmpty else { throw MediaError(.openFailed, "the recording has no media") }
         let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).tmp")
         let list = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).list")
         defer { try? FileManager.default.removeItem(at: list) }
-        let muxer = try RecordingMuxer(path: temporary.path, chapters: chapters)
+        do {
+            let skipped = try write(runs: runs, chapters: chapters, temporary: temporary, list: list, isCancelled: isCancelled)
+            guard rename(temporary.path, output.path) == 0 else {
+                throw MediaError(.muxerFailed, "cannot rename the recording: \(String(cString: strerror(errno)))")
+            }
+            return skipped
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    private static func write(runs: [Run], chapters: [Chapter], temporary: URL, list: URL, isCancelled: @escaping () -> Bool) throws -> Int {
+        let muxer = try RecordingMuxer(path: temporary.path, chapters: chapters, isCancelled: isCancelled)
         var offset = 0.0
         for run in runs {
             // The concatf protocol reads the listed files as one stream: an init segment followed by its
@@ -49,9 +66,7 @@ public enum RecordingExport {
             offset += run.duration
         }
         try muxer.finish()
-        guard rename(temporary.path, output.path) == 0 else {
-            throw MediaError(.muxerFailed, "cannot rename the recording: \(String(cString: strerror(errno)))")
-        }
+        return muxer.skippedRuns
     }
 }
 
@@ -64,8 +79,10 @@ private final class RecordingMuxer {
     private var lastDts: [Int32: Int64] = [:]
     private var headerWritten = false
     private let path: String
+    private let isCancelled: () -> Bool
+    private(set) var skippedRuns = 0
 
-    init(path: String, chapters: [RecordingExport.Chapter]) throws {
+    init(path: String, chapters: [RecordingExport.Chapter], isCancelled: @escaping () -> Bool) throws {
         var maybeContext: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_alloc_output_context2(&maybeContext, nil, "mp4", path) >= 0, let context = maybeContext else {
             throw MediaError(.muxerFailed, "cannot create the mp4 muxer")
@@ -73,6 +90,7 @@ private final class RecordingMuxer {
         self.context = context
         self.chapters = chapters
         self.path = path
+        self.isCancelled = isCancelled
     }
 
     deinit {
@@ -91,16 +109,17 @@ private final class RecordingMuxer {
                 out.pointee.time_base = input.timeBase(index)
                 outputs[type.rawValue] = out.pointee.index
             }
-            if let out = outputs[type.rawValue],
-               context.pointee.streams[Int(out)]!.pointee.codecpar.pointee.codec_id == input.stream(index).pointee.codecpar.pointee.codec_id {
+            if let out = outputs[type.rawValue], Self.sameSettings(context.pointee.streams[Int(out)]!.pointee.codecpar, input.stream(index).pointee.codecpar) {
                 streams[index] = out
             }
         }
+        if streams.count < outputs.count { skippedRuns += 1 }
         if !headerWritten { try writeHeader() }
         let origin = input.context.pointee.start_time == cffmpeg_nopts_value() ? 0 : input.context.pointee.start_time
         let packet = Packet()
         while try input.read(into: packet, control: control, timeout: 30) {
             defer { packet.unref() }
+            if isCancelled() { throw MediaError(.stopped, "the recording export was cancelled") }
             guard let out = streams[packet.streamIndex] else { continue }
             let inBase = input.timeBase(packet.streamIndex)
             let outBase = context.pointee.streams[Int(out)]!.pointee.time_base
@@ -121,6 +140,16 @@ private final class RecordingMuxer {
             let status = av_interleaved_write_frame(context, raw)
             if status < 0 { throw MediaError(.muxerFailed, "writing the recording: \(MediaError.ffmpegText(status))") }
         }
+    }
+
+    /// Whether packets of `b` can go into a track set up from `a`: same codec, same decoder configuration,
+    /// same picture size or sample rate and channels.
+    private static func sameSettings(_ a: UnsafeMutablePointer<AVCodecParameters>, _ b: UnsafeMutablePointer<AVCodecParameters>) -> Bool {
+        let (x, y) = (a.pointee, b.pointee)
+        guard x.codec_id == y.codec_id, x.width == y.width, x.height == y.height, x.sample_rate == y.sample_rate,
+              x.ch_layout.nb_channels == y.ch_layout.nb_channels, x.extradata_size == y.extradata_size else { return false }
+        guard x.extradata_size > 0, let left = x.extradata, let right = y.extradata else { return true }
+        return memcmp(left, right, Int(x.extradata_size)) == 0
     }
 
     func finish() throws {

@@ -99,10 +99,10 @@ func withLinks(_ summary: SittingSummary) -> Extended<SittingSummary, [String: S
     return Extended(base: summary, key: "links", extra: links)
 }
 
-/// A search hit and a link that opens the recording at that moment (the live stream while the sitting
-/// has not been archived).
+/// A search hit and a link that opens the sitting's page with the recording at that moment (the live page
+/// while the sitting has not been archived).
 func withLink(_ hit: SearchHit) -> Extended<SearchHit, String> {
-    let link = hit.offset.map { "/archive/\(hit.sitting)/recording.mp4#t=\(String(format: "%.1f", $0))" } ?? "/live/\(hit.channel)/index.m3u8"
+    let link = hit.offset.map { "/archive/\(hit.sitting)?t=\(Int($0.rounded(.down)))" } ?? "/watch/\(hit.channel)"
     return Extended(base: hit, key: "link", extra: link)
 }
 

@@ -22,14 +22,22 @@ struct ArchiveService: Service {
             feeds.append((sync, Task { await sync.run() }))
         }
         await archiver.recoverOpenSittings()
-        let sweeper = Task {
+        let syncs = feeds.map(\.0)
+        let housekeeping = Task {
+            var nextSweep = ContinuousClock.now
             while !Task.isCancelled {
-                await archiver.applyRetention()
-                try? await Task.sleep(for: .seconds(archiver.sweepInterval))
+                // Every minute: retry catalog updates that failed and archives that were never written.
+                for sync in syncs { sync.poke() }
+                await archiver.archivePending()
+                if ContinuousClock.now >= nextSweep {
+                    await archiver.applyRetention()
+                    nextSweep = ContinuousClock.now + .seconds(archiver.sweepInterval)
+                }
+                try? await Task.sleep(for: .seconds(min(60, archiver.sweepInterval)))
             }
         }
         try? await gracefulShutdown()
-        sweeper.cancel()
+        housekeeping.cancel()
         for (sync, task) in feeds {
             relay.hub.remove(sync, channel: sync.channel)
             sync.stop()

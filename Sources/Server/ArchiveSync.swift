@@ -29,6 +29,9 @@ final class ArchiveSync: HubSubscriber {
 
     func stop() { wake.finish() }
 
+    /// Makes the feed look at the log again (a periodic retry after a failed update).
+    func poke() { wake.yield() }
+
     /// Follows new events until `stop()`.
     func run() async {
         repeat {

@@ -9,8 +9,8 @@ enum FileResponse {
         let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0
         var headers: HTTPFields = [.contentType: contentType, .cacheControl: cache, .acceptRanges: "bytes"]
         let io = FileIO()
-        guard let rangeHeader = request.headers[.range], size > 0 else {
-            headers[.contentLength] = "\(size)"
+        // A header in another unit or with several ranges is ignored: the whole file is the answer (RFC 9110).
+        guard let rangeHeader = request.headers[.range], rangeHeader.hasPrefix("bytes="), !rangeHeader.contains(","), size > 0 else {
             return Response(status: .ok, headers: headers, body: try await io.loadFile(path: url.path, context: context))
         }
         guard let range = byteRange(rangeHeader, size: size) else {
@@ -18,11 +18,11 @@ enum FileResponse {
             return Response(status: .rangeNotSatisfiable, headers: headers)
         }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-        headers[.contentLength] = "\(range.count)"
         return Response(status: .partialContent, headers: headers, body: try await io.loadFile(path: url.path, range: range, context: context))
     }
 
-    /// The one range of a `Range` header within a file of `size` bytes; nil when it cannot be satisfied.
+    /// The range of a single-range `bytes=` header within a file of `size` bytes (an end past the file is
+    /// the file's end); nil when it cannot be satisfied.
     static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
         guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
         let bounds = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
@@ -33,7 +33,8 @@ enum FileResponse {
             return max(0, size - count)...(size - 1)
         }
         guard let start = Int(first), start < size else { return nil }
-        let end = last.isEmpty ? size - 1 : min(Int(last) ?? -1, size - 1)
+        guard last.isEmpty || Int(last) != nil || last.allSatisfy(\.isNumber) else { return nil }
+        let end = last.isEmpty ? size - 1 : min(Int(last) ?? Int.max, size - 1)
         return end >= start ? start...end : nil
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import HLS
 import Logging
 import Media
+import Relay
+import Synchronization
 import WallClock
 
 /// Writes each sitting's archive from the media the live path put on disk and the catalog: VOD playlists,
@@ -15,7 +17,8 @@ actor SittingArchiver {
     private let renditions: [String]
     private let settings: ServerConfiguration.ArchiveSettings
     private let logger: Logger
-    private var exports: [String: Task<URL, any Error>] = [:]
+    /// One lock per sitting: its archive is written, rewritten and exported one step at a time.
+    private var locks: [String: AsyncLock] = [:]
     private var background: [Task<Void, Never>] = []
 
     init(catalog: Catalog, folder: ArchiveFolder, disks: [String: SegmentDisk], renditions: [String], settings: ServerConfiguration.ArchiveSettings, logger: Logger) {
@@ -43,6 +46,22 @@ actor SittingArchiver {
                 logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
             }
         })
+    }
+
+    /// Ended sittings whose archive was never written after their end (the server stopped during the
+    /// wait, or the write failed) get it now. Runs at start and with every retention sweep.
+    func archivePending() async {
+        // Sittings that ended moments ago are still in `sittingEnded`'s wait for their last segment.
+        let settled = Date().addingTimeInterval(-settings.endWait - 10)
+        for sitting in (try? await catalog.sittingsAwaitingArchive(endedBefore: settled)) ?? [] {
+            do {
+                try await write(sitting)
+                logger.notice("wrote the pending archive of an ended sitting", metadata: ["sitting": "\(sitting)"])
+                if settings.exportOnEnd { _ = try await recording(sitting) }
+            } catch {
+                logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
+            }
+        }
     }
 
     /// After a crash, sittings left open get their archive written from what is on disk; it is written
@@ -76,69 +95,96 @@ actor SittingArchiver {
         }
     }
 
+    private func lock(_ sitting: String) -> AsyncLock {
+        if let lock = locks[sitting] { return lock }
+        let lock = AsyncLock()
+        locks[sitting] = lock
+        return lock
+    }
+
     /// Writes (or rewrites) the archive files of `sitting` and the media offsets in the catalog.
     func write(_ sitting: String) async throws {
+        try await lock(sitting).withLock { try await writeLocked(sitting) }
+    }
+
+    private func writeLocked(_ sitting: String) async throws {
         guard let detail = try await catalog.detail(sitting: sitting) else { throw APIError.notFound("no sitting \(sitting)") }
         guard let disk = disks[detail.sitting.channel], ArchiveFolder.isValid(sitting: sitting) else {
             throw APIError.notFound("sitting \(sitting) has no recorded channel")
         }
         await disk.flush()
-        let end = detail.sitting.endedAt ?? Date()
-        var timeline = RecordingTimeline(segments: [])
-        for rendition in renditions {
-            let all = disk.index(rendition: rendition)
-            let wanted = Set(RecordingTimeline.select(all.map(Self.recorded), from: detail.sitting.startedAt, to: end).map(\.msn))
-            var entries = all.filter { wanted.contains($0.msn) }
-            let names = Set(entries.map { "init-\($0.initGeneration).mp4" }).sorted() + entries.map { "\($0.msn).m4s" }
-            let missing = Set(try folder.bringMedia(names, from: disk.directory(rendition), sitting: sitting, rendition: rendition))
-            if !missing.isEmpty {
-                logger.warning("segments missing from the recording", metadata: ["sitting": "\(sitting)", "files": "\(missing.sorted().prefix(10))"])
-                entries.removeAll { missing.contains("\($0.msn).m4s") || missing.contains("init-\($0.initGeneration).mp4") }
+        let (start, end) = (detail.sitting.startedAt, detail.sitting.endedAt ?? Date())
+        let (renditions, folder, logger) = (renditions, folder, logger)
+        // Reading the index and linking files is blocking work: off the cooperative pool.
+        let timeline = try await offThePool { () throws -> RecordingTimeline in
+            var timeline = RecordingTimeline(segments: [])
+            for rendition in renditions {
+                let all = disk.index(rendition: rendition)
+                let wanted = Set(RecordingTimeline.select(all.map(Self.recorded), from: start, to: end).map(\.msn))
+                var entries = all.filter { wanted.contains($0.msn) }
+                let names = Set(entries.map { "init-\($0.initGeneration).mp4" }).sorted() + entries.map { "\($0.msn).m4s" }
+                let missing = Set(try folder.bringMedia(names, from: disk.directory(rendition), sitting: sitting, rendition: rendition))
+                if !missing.isEmpty {
+                    logger.warning("segments missing from the recording", metadata: ["sitting": "\(sitting)", "files": "\(missing.sorted().prefix(10))"])
+                    entries.removeAll { missing.contains("\($0.msn).m4s") || missing.contains("init-\($0.initGeneration).mp4") }
+                }
+                try folder.write(Data(VODPlaylist.render(entries).utf8), to: "\(rendition)/index.m3u8", sitting: sitting)
+                if rendition == renditions.first {
+                    try folder.write(Data(VODPlaylist.render(entries, uriPrefix: "\(rendition)/").utf8), to: "index.m3u8", sitting: sitting)
+                    timeline = RecordingTimeline(segments: entries.map(Self.recorded))
+                    try folder.write(try Self.encoder.encode(timeline.segments), to: "segments.json", sitting: sitting)
+                }
             }
-            try folder.write(Data(VODPlaylist.render(entries).utf8), to: "\(rendition)/index.m3u8", sitting: sitting)
-            if rendition == renditions.first {
-                try folder.write(Data(VODPlaylist.render(entries, uriPrefix: "\(rendition)/").utf8), to: "index.m3u8", sitting: sitting)
-                timeline = RecordingTimeline(segments: entries.map(Self.recorded))
-                try folder.write(try Self.encoder.encode(timeline.segments), to: "segments.json", sitting: sitting)
-            }
+            return timeline
         }
         try await catalog.recordArchive(sitting: sitting, timeline: timeline, at: Date())
         let updated = try await catalog.detail(sitting: sitting) ?? detail
         let chapters = ChaptersFile(sitting: sitting, duration: timeline.duration, chapters: timeline.chapters(updated.agenda))
         try folder.write(try Self.encoder.encode(chapters), to: "chapters.json", sitting: sitting)
         try folder.write(Data(TranscriptVTT.render(updated.transcript, timeline: timeline).utf8), to: "transcript.vtt", sitting: sitting)
-        // The media may have changed (a sitting archived after a crash, then ended): export again.
-        exports[sitting] = nil
+        // The media may have changed (a sitting archived after a crash, then ended): export again. Any
+        // export of this sitting has finished (it holds the same lock).
         try? FileManager.default.removeItem(at: folder.folder(sitting).appendingPathComponent("recording.mp4"))
     }
 
-    /// `recording.mp4` of an ended sitting, remuxed on first use; concurrent callers share one export.
+    /// `recording.mp4` of an ended sitting, remuxed on first use; concurrent callers wait for the one export.
     func recording(_ sitting: String) async throws -> URL {
         if let url = folder.existingFile(sitting: sitting, ["recording.mp4"]) { return url }
-        if let running = exports[sitting] { return try await running.value }
+        return try await lock(sitting).withLock {
+            if let url = folder.existingFile(sitting: sitting, ["recording.mp4"]) { return url }
+            return try await export(sitting)
+        }
+    }
+
+    private func export(_ sitting: String) async throws -> URL {
         guard let summary = try await catalog.detail(sitting: sitting)?.sitting else { throw APIError.notFound("no sitting \(sitting)") }
-        guard summary.status == .ended, summary.archivedAt != nil else {
+        guard summary.status == .ended, let archived = summary.archivedAt, let ended = summary.endedAt, archived >= ended else {
             throw APIError(.conflict, code: "sitting_not_archived", message: "sitting \(sitting) has not ended and been archived yet; watch it live at /live/\(summary.channel)/index.m3u8")
         }
         let base = folder.folder(sitting)
         let segments = try JSONDecoder.archive.decode([RecordedSegment].self, from: Data(contentsOf: base.appendingPathComponent("segments.json")))
         let chapters = try JSONDecoder.archive.decode(ChaptersFile.self, from: Data(contentsOf: base.appendingPathComponent("chapters.json"))).chapters
         guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
-        let media = base.appendingPathComponent(renditions[0], isDirectory: true)
-        let runs = Self.runs(segments, in: media)
+        let runs = Self.runs(segments, in: base.appendingPathComponent(renditions[0], isDirectory: true))
         let output = base.appendingPathComponent("recording.mp4")
         let marks = chapters.map { RecordingExport.Chapter(title: "\($0.number). \($0.title)", start: $0.start, end: $0.end) }
-        let task = Task<URL, any Error> {
-            let started = ContinuousClock.now
-            try await offThePool { try RecordingExport.write(runs: runs, chapters: marks, to: output) }
-            logger.info("recording written", metadata: ["sitting": "\(sitting)", "seconds": "\(ContinuousClock.now - started)"])
-            return output
-        }
-        exports[sitting] = task
-        defer { if exports[sitting] == task { exports[sitting] = nil } }
-        do { return try await task.value } catch {
+        let started = ContinuousClock.now
+        let cancelled = Atomic<Bool>(false)
+        let skipped: Int
+        do {
+            skipped = try await withTaskCancellationHandler {
+                try await offThePool { try RecordingExport.write(runs: runs, chapters: marks, to: output) { cancelled.load(ordering: .relaxed) } }
+            } onCancel: {
+                cancelled.store(true, ordering: .relaxed)
+            }
+        } catch {
             throw APIError(.internalServerError, code: "export_failed", message: "cannot write the recording of \(sitting): \(error)")
         }
+        if skipped > 0 {
+            logger.warning("recording: parts whose codec settings differ from the first were left out", metadata: ["sitting": "\(sitting)", "runs": "\(skipped)"])
+        }
+        logger.info("recording written", metadata: ["sitting": "\(sitting)", "seconds": "\(ContinuousClock.now - started)"])
+        return output
     }
 
     /// Seconds between retention sweeps: hourly, or a quarter of a retention shorter than four hours.
@@ -152,7 +198,8 @@ actor SittingArchiver {
         let cutoff = now.addingTimeInterval(-settings.retentionDays * 86_400)
         for sitting in (try? await catalog.sittings(endedBefore: cutoff)) ?? [] {
             do {
-                try folder.remove(sitting: sitting)
+                let folder = folder
+                try await offThePool { try folder.remove(sitting: sitting) }
                 try await catalog.delete(sitting: sitting)
                 logger.info("retention: removed sitting", metadata: ["sitting": "\(sitting)"])
             } catch {
@@ -161,8 +208,10 @@ actor SittingArchiver {
         }
         // Live media is kept at least an hour whatever the setting: the live window and a sitting about to
         // be archived still need it.
+        // ... and media of a sitting still open (not yet linked into its archive) stays whatever its age.
         let folders = disks.values.flatMap { disk in renditions.map { disk.directory($0) } }
-        let mediaCutoff = min(cutoff, now.addingTimeInterval(-3600))
+        let oldestOpen = ((try? await catalog.openSittings()) ?? []).map(\.startedAt).min() ?? now
+        let mediaCutoff = min(cutoff, now.addingTimeInterval(-3600), oldestOpen.addingTimeInterval(-60))
         await offThePool { LiveMediaPruner.prune(folders, olderThan: mediaCutoff) }
     }
 

@@ -81,7 +81,7 @@ extension EndToEnd {
             #expect(hits.count == 1 && hits.first?["lineId"] as? String == "l2", "\(search.text)")
             let offset = try #require(hits.first?["offset"] as? Double)
             #expect(abs(offset - timeline.offset(of: second.addingTimeInterval(1))) < 0.05)
-            #expect((hits.first?["link"] as? String)?.hasPrefix("/archive/\(sitting)/recording.mp4#t=") == true)
+            #expect(hits.first?["link"] as? String == "/archive/\(sitting)?t=\(Int(offset))")
             let short = try await HTTP.get(server.baseURL + "/api/v1/search?q=%E0%B8%81%E0%B8%B2")  // "กา": under 3 characters, scanned
             #expect(short.status == 200)
             let empty = try await HTTP.get(server.baseURL + "/api/v1/search?q=")
