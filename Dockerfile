@@ -1,19 +1,21 @@
 # senate-live on Debian 12 with the Swift 6 toolchain.
 FROM swift:6.1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libavformat-dev libavcodec-dev libavutil-dev \
+RUN apt-get update && apt-get install -y --no-install-recommends pkg-config libavformat-dev libavcodec-dev libavutil-dev libsqlite3-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --product senate-live && cp "$(swift build -c release --show-bin-path)/senate-live" /senate-live
+RUN swift build -c release --product senate-live && bin="$(swift build -c release --show-bin-path)" \
+    && mkdir /out && cp "$bin/senate-live" /out/ && cp -R "$bin"/*.resources /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libavformat59 libavcodec59 libavutil57 ca-certificates \
-        libcurl4 libxml2 tzdata \
+        libcurl4 libxml2 libsqlite3-0 tzdata \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/lib/swift/linux/*.so* /usr/lib/swift/linux/
-COPY --from=build /senate-live /usr/local/bin/senate-live
+# The web pages are a resource bundle that must sit beside the binary.
+COPY --from=build /out/ /usr/local/bin/
 COPY Samples /srv/senate-live/Samples
 COPY config /srv/senate-live/config
 WORKDIR /srv/senate-live

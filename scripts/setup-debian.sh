@@ -9,6 +9,7 @@ packages=(
   ffmpeg                                                   # ffmpeg/ffprobe: test clients and fixtures
   curl                                                     # raw HTTP paths in the traversal test
   python3 python3-pip                                      # the independent m3u8 playlist parser
+  chromium chromium-driver fonts-thai-tlwg                 # the browser tests of the web pages (Selenium), Thai glyphs
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -22,4 +23,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test clients from PyPI, into the python3 first on PATH (the one the tests run).
-python3 -c "import m3u8, websockets" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets
+python3 -c "import m3u8, websockets, selenium" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets selenium

@@ -35,6 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
         let sitting = try SittingScript(text: try String(contentsOfFile: script, encoding: .utf8))
         let port = configuration.http.port
         FileHandle.standardOutput.write(Data("""
+            demo: watch  http://127.0.0.1:\(port)/  (viewer; /archive for past sittings, /console/senate to publish)
             demo: video  http://127.0.0.1:\(port)/live/senate/index.m3u8
             demo: events ws://127.0.0.1:\(port)/ws  then send {"op":"subscribe","channel":"senate"}
             demo: token  SENATE_LIVE_AUTH_SECRET=\(configuration.auth.secret) swift run senate-live token --channel senate

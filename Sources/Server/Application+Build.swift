@@ -85,6 +85,7 @@ public func buildServer(
     RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
     InputRoutes(channels: channels, authority: authority).register(on: router)
     ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
+    WebRoutes(channels: slugs).register(on: router)
     let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])

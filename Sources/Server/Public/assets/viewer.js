@@ -1,0 +1,114 @@
+// The viewer page: the live picture, the sitting's state as it changes, and the transcript in step with the
+// picture (a line shows when the video reaches its start time, so a viewer behind live reads in sync).
+import { EventFeed } from "./feed.js";
+import { setupLanguage, onLangChange, t } from "./i18n.js";
+import { LivePlayer } from "./player.js";
+import { element, renderAgenda, renderSpeaker, renderVote, sittingStatus } from "./panels.js";
+import { applyEvent, stateFrom } from "./sitting-state.js";
+
+const channel = location.pathname.split("/")[2];
+const video = document.getElementById("video");
+const player = new LivePlayer(video);
+const state = stateFrom();
+const lines = new Map(); // lineId → {data, shown}
+let audioOnly = false;
+
+function render() {
+  const status = sittingStatus(state.sitting);
+  document.getElementById("title").textContent = state.sitting?.title ?? t("noSitting");
+  const badge = document.getElementById("live-badge");
+  badge.className = `badge ${status.className}`;
+  badge.textContent = t(status.key);
+  renderAgenda(document.getElementById("agenda"), state.agenda, state.currentItem);
+  renderSpeaker(document.getElementById("speaker"), state.speaker);
+  renderVote(document.getElementById("vote"), state.openVote, state.lastVote);
+}
+
+function apply(event) {
+  if (event.type === "transcript.line") {
+    lines.set(event.data.lineId, { ...lines.get(event.data.lineId), data: event.data });
+    renderTranscript();
+    return;
+  }
+  if (event.type === "notice") { showNotice(event.data.text); return; }
+  if (event.type === "sitting.started") {
+    lines.clear();
+    document.getElementById("transcript").replaceChildren();
+  }
+  applyEvent(state, event);
+  render();
+}
+
+/** Shows each transcript line once the picture reaches its start; a final text replaces the interim one in
+ * place. Only new or changed lines touch the page, so screen readers hear each line once. */
+function renderTranscript() {
+  const onScreen = player.programDateTime();
+  const box = document.getElementById("transcript");
+  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 8;
+  for (const line of lines.values()) {
+    const data = line.data;
+    if (onScreen && new Date(data.start) > onScreen) continue;
+    const text = `${data.final}|${data.speaker ?? ""}|${data.text}`;
+    if (line.node && line.rendered === text) continue;
+    const node = element("p", { "data-line": data.lineId, class: data.final ? "final" : "interim", lang: data.lang },
+      data.speaker ? element("span", { class: "speaker-name" }, `${data.speaker}: `) : null, data.text);
+    if (line.node) line.node.replaceWith(node); else box.append(node);
+    line.node = node;
+    line.rendered = text;
+  }
+  while (box.children.length > 200) box.firstElementChild.remove();
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function showNotice(text) {
+  document.getElementById("notices").prepend(element("p", { class: "notice" }, text));
+}
+
+/** Recent transcript lines for someone who joins mid-sitting. */
+async function loadRecentLines(seq) {
+  const response = await fetch(`/api/v1/channels/${channel}/events?since=${Math.max(0, seq - 500)}&limit=500`);
+  if (!response.ok) return;
+  const body = await response.json();
+  for (const event of body.events) {
+    if (event.seq > seq) break;
+    if (event.type === "transcript.line" && event.sitting === state.sitting?.id) lines.set(event.data.lineId, { ...lines.get(event.data.lineId), data: event.data });
+  }
+  renderTranscript();
+}
+
+function playLive() {
+  const base = `/live/${channel}`;
+  player.play(audioOnly ? `${base}/audio/index.m3u8` : `${base}/index.m3u8`, audioOnly ? `${base}/audio/index.m3u8` : `${base}/source/index.m3u8`);
+}
+
+const feed = new EventFeed(channel, {
+  snapshot(snapshot, seq) {
+    Object.assign(state, stateFrom(snapshot));
+    render();
+    loadRecentLines(seq);
+  },
+  event: apply,
+  status(status) {
+    document.getElementById("connection").textContent = status === "reconnecting" ? t("reconnecting") : "";
+  },
+});
+
+document.getElementById("audio-toggle").addEventListener("click", (click) => {
+  audioOnly = !audioOnly;
+  click.currentTarget.setAttribute("aria-pressed", String(audioOnly));
+  click.currentTarget.textContent = audioOnly ? t("video") : t("audioOnly");
+  playLive();
+});
+document.getElementById("embed-code").value =
+  `<iframe src="${location.origin}/embed/${channel}" width="640" height="400" allow="autoplay; fullscreen" allowfullscreen title="SenateLive ${channel}"></iframe>`;
+
+setupLanguage();
+onLangChange(() => {
+  render();
+  document.getElementById("audio-toggle").textContent = audioOnly ? t("video") : t("audioOnly");
+});
+render();
+playLive();
+feed.start();
+setInterval(renderTranscript, 500);
+window.senateLive = { state, player, feed }; // for tests and the curious
