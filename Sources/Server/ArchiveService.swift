@@ -13,13 +13,12 @@ struct ArchiveService: Service {
     let logger: Logger
 
     func run() async throws {
-        var feeds: [(ArchiveSync, Task<Void, Never>)] = []
+        var feeds: [(LogFollower, Task<Void, Never>)] = []
         for channel in channels {
-            let sync = ArchiveSync(channel: channel, relay: relay, catalog: archiver.catalog, archiver: archiver, logger: logger)
-            relay.hub.add(sync, channel: channel)
+            let sync = ArchiveSync.follower(channel: channel, relay: relay, catalog: archiver.catalog, archiver: archiver, logger: logger)
             // The first pass catches up with the log before the open sittings are archived below.
             await sync.catchUp()
-            feeds.append((sync, Task { await sync.run() }))
+            feeds.append((sync, sync.start()))
         }
         await archiver.recoverOpenSittings()
         let syncs = feeds.map(\.0)
@@ -38,11 +37,7 @@ struct ArchiveService: Service {
         }
         try? await gracefulShutdown()
         housekeeping.cancel()
-        for (sync, task) in feeds {
-            relay.hub.remove(sync, channel: sync.channel)
-            sync.stop()
-            await task.value
-        }
+        for (sync, task) in feeds { await sync.finish(task) }
         await archiver.cancelAll()
     }
 }

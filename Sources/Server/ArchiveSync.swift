@@ -4,65 +4,19 @@ import Logging
 import Relay
 import WallClock
 
-/// Feeds one channel's catalog from the event log. The hub only wakes it; the events themselves are read
-/// from the log after the catalog's cursor, so neither a full queue nor a crash can make it miss one.
-final class ArchiveSync: HubSubscriber {
-    let channel: String
-    private let relay: Relay
-    private let catalog: Catalog
-    private let archiver: SittingArchiver
-    private let logger: Logger
-    private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-
-    init(channel: String, relay: Relay, catalog: Catalog, archiver: SittingArchiver, logger: Logger) {
-        self.channel = channel
-        self.relay = relay
-        self.catalog = catalog
-        self.archiver = archiver
-        self.logger = logger
-    }
-
-    func deliver(_ event: EncodedEvent) -> Bool {
-        wake.yield()
-        return true
-    }
-
-    func stop() { wake.finish() }
-
-    /// Makes the feed look at the log again (a periodic retry after a failed update).
-    func poke() { wake.yield() }
-
-    /// Follows new events until `stop()`.
-    func run() async {
-        repeat {
-            await catchUp()
-        } while await wakeups.first(where: { _ in true }) != nil
-    }
-
-    /// Applies every event the catalog does not hold yet.
-    func catchUp() async {
-        do {
-            while try await applyNextPage() {}
-        } catch {
-            logger.error("archive catalog update failed; retrying at the next event", metadata: ["channel": "\(channel)", "error": "\(error)"])
+/// Feeds the archive catalog from the event log: what each event changes, and the archive of a sitting
+/// once it ends.
+enum ArchiveSync {
+    /// A follower of `channel` that applies its events to the catalog.
+    static func follower(channel: String, relay: Relay, catalog: Catalog, archiver: SittingArchiver, logger: Logger) -> LogFollower {
+        LogFollower(channel: channel, relay: relay, name: "the archive catalog", logger: logger) {
+            try await catalog.cursor(channel: channel)
+        } consume: { events, last in
+            try await catalog.apply(events.compactMap(change), channel: channel, through: last)
+            for event in events where event.type == .sittingEnded {
+                if let sitting = event.sitting { await archiver.sittingEnded(sitting) }
+            }
         }
-    }
-
-    /// Applies up to one page of events; returns whether there may be more.
-    private func applyNextPage() async throws -> Bool {
-        let cursor = try await catalog.cursor(channel: channel)
-        let page = try await relay.history(channel: channel, after: cursor, limit: 500)
-        guard let last = page.events.last else { return false }
-        if let first = page.events.first, first.seq > cursor + 1 {
-            logger.warning("the event log no longer holds events the archive has not seen", metadata: [
-                "channel": "\(channel)", "from": "\(cursor + 1)", "to": "\(first.seq - 1)",
-            ])
-        }
-        try await catalog.apply(page.events.compactMap(Self.change), channel: channel, through: last.seq)
-        for event in page.events where event.type == .sittingEnded {
-            if let sitting = event.sitting { await archiver.sittingEnded(sitting) }
-        }
-        return page.events.count == 500
     }
 
     /// What an event changes in the catalog; nil for events the archive does not keep (speaker, notice).

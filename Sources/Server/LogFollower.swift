@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Relay
+
+/// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
+/// keeps its own cursor: it reads the events after `cursor()` in pages and hands them to `consume`, which
+/// must store them and the new cursor together. The hub only wakes it, so neither a full queue nor a
+/// crash can make the consumer miss an event, and a restart resumes where the consumer stopped.
+final class LogFollower: HubSubscriber {
+    let channel: String
+    private let relay: Relay
+    private let name: String
+    private let logger: Logger
+    private let cursor: @Sendable () async throws -> Int64
+    private let consume: @Sendable (_ events: [Event], _ through: Int64) async throws -> Void
+    private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    private static let page = 500
+
+    init(
+        channel: String, relay: Relay, name: String, logger: Logger,
+        cursor: @escaping @Sendable () async throws -> Int64,
+        consume: @escaping @Sendable (_ events: [Event], _ through: Int64) async throws -> Void
+    ) {
+        self.channel = channel
+        self.relay = relay
+        self.name = name
+        self.logger = logger
+        self.cursor = cursor
+        self.consume = consume
+    }
+
+    func deliver(_ event: EncodedEvent) -> Bool {
+        wake.yield()
+        return true
+    }
+
+    /// Makes it look at the log again (a periodic retry after a failure).
+    func poke() { wake.yield() }
+
+    func stop() { wake.finish() }
+
+    /// Registers with the hub (for wake-ups) and follows in a task until `finish(_:)`.
+    func start() -> Task<Void, Never> {
+        relay.hub.add(self, channel: channel)
+        return Task { await self.run() }
+    }
+
+    /// Unregisters, stops, and waits for the task `start()` returned.
+    func finish(_ task: Task<Void, Never>) async {
+        relay.hub.remove(self, channel: channel)
+        stop()
+        await task.value
+    }
+
+    /// Follows new events until `stop()`.
+    func run() async {
+        repeat {
+            await catchUp()
+        } while await wakeups.first(where: { _ in true }) != nil
+    }
+
+    /// Hands over every event the consumer does not hold yet.
+    func catchUp() async {
+        do {
+            while try await consumeNextPage() {}
+        } catch {
+            logger.error("\(name) could not take events; retrying", metadata: ["channel": "\(channel)", "error": "\(error)"])
+        }
+    }
+
+    private func consumeNextPage() async throws -> Bool {
+        let after = try await cursor()
+        let page = try await relay.history(channel: channel, after: after, limit: Self.page)
+        guard let last = page.events.last else { return false }
+        if let first = page.events.first, first.seq > after + 1 {
+            logger.warning("the event log no longer holds events \(name) has not taken", metadata: [
+                "channel": "\(channel)", "from": "\(after + 1)", "to": "\(first.seq - 1)",
+            ])
+        }
+        try await consume(page.events, last.seq)
+        return page.events.count == Self.page
+    }
+}
