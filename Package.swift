@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -62,9 +63,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Alerts",
+            dependencies: [
+                "Relay", "WallClock",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "Archive", "WallClock",
+                "Media", "HLS", "Relay", "Archive", "Alerts", "WallClock",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -93,6 +102,7 @@ let package = Package(
         .testTarget(name: "HLSTests", dependencies: ["HLS"]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

@@ -35,6 +35,9 @@ extension ChannelState {
                 _ = try itemFields.string("number")
                 _ = try itemFields.string("title")
                 _ = try itemFields.optionalString("billId")
+                if let tags = itemFields.fields["tags"], !(tags.array?.allSatisfy({ $0.string != nil }) ?? false) {
+                    throw itemFields.invalid("tags", "must be an array of strings")
+                }
                 guard ids.insert(id).inserted else { throw itemFields.invalid("id", "duplicate item id \(id)") }
             }
         case .agendaItem:

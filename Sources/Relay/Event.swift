@@ -29,8 +29,10 @@ public struct Event: Codable, Sendable, Equatable {
     /// Wall-clock time of what happened, on the clock of `EXT-X-PROGRAM-DATE-TIME`.
     public var at: Date
     public var data: JSONValue
+    /// What the event is about (stored with it, not part of its JSON).
+    public var subject: EventSubject?
 
-    public init(seq: Int64, id: String, channel: String, sitting: String?, type: EventType, at: Date, data: JSONValue) {
+    public init(seq: Int64, id: String, channel: String, sitting: String?, type: EventType, at: Date, data: JSONValue, subject: EventSubject? = nil) {
         self.seq = seq
         self.id = id
         self.channel = channel
@@ -38,7 +40,10 @@ public struct Event: Codable, Sendable, Equatable {
         self.type = type
         self.at = at
         self.data = data
+        self.subject = subject
     }
+
+    enum CodingKeys: String, CodingKey { case seq, id, channel, sitting, type, at, data }
 }
 
 /// What a publisher sends: `{id?, type, at?, data}`.

@@ -53,7 +53,8 @@ public actor Relay {
             let sitting: String? = draft.type == .sittingStarted
                 ? state.nextSittingId(channel: channel, at: at).id
                 : (state.sitting?.status == .ended ? nil : state.sitting?.id)
-            let event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, type: draft.type, at: at, data: draft.data)
+            var event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, type: draft.type, at: at, data: draft.data)
+            event.subject = state.subject(of: event)
             state.apply(event)
             fresh.append(event)
             result.append(event)

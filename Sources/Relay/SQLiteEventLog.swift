@@ -41,6 +41,9 @@ public final class SQLiteEventLog: EventLog {
                 CREATE TABLE channels (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-subject") { db in
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN subject TEXT")
+        }
         try migrator.migrate(database)
     }
 
@@ -57,12 +60,13 @@ public final class SQLiteEventLog: EventLog {
         guard let last = events.last else { return }
         let rows = try events.map { event in
             [event.channel, event.seq, event.id, event.sitting, event.type.rawValue, ISO8601.format(event.at),
-             String(decoding: try encoder.encode(event.data), as: UTF8.self)] as StatementArguments
+             String(decoding: try encoder.encode(event.data), as: UTF8.self),
+             try event.subject.map { String(decoding: try encoder.encode($0), as: UTF8.self) }] as StatementArguments
         }
         let stateText = String(decoding: try encoder.encode(state), as: UTF8.self)
         let history = history
         try await database.write { db in
-            let insert = try db.cachedStatement(sql: "INSERT INTO events (channel, seq, id, sitting, type, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let insert = try db.cachedStatement(sql: "INSERT INTO events (channel, seq, id, sitting, type, at, data, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             for arguments in rows { try insert.execute(arguments: arguments) }
             try db.execute(
                 sql: "INSERT INTO channels (channel, seq, state) VALUES (?, ?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq, state = excluded.state",
@@ -101,7 +105,8 @@ public final class SQLiteEventLog: EventLog {
         }
         return Event(
             seq: row["seq"], id: row["id"], channel: row["channel"], sitting: row["sitting"], type: type, at: at,
-            data: try decoder.decode(JSONValue.self, from: Data((row["data"] as String).utf8))
+            data: try decoder.decode(JSONValue.self, from: Data((row["data"] as String).utf8)),
+            subject: (row["subject"] as String?).flatMap { try? decoder.decode(EventSubject.self, from: Data($0.utf8)) }
         )
     }
 }

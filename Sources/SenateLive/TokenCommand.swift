@@ -6,7 +6,7 @@ import Server
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "Mint a bearer token (signed with auth.secret / SENATE_LIVE_AUTH_SECRET).")
 
-    @Option(name: .long, help: "operator (may publish) or viewer.")
+    @Option(name: .long, help: "operator (publishes to its channels, manages its webhooks), admin (everything) or viewer.")
     var role: Principal.Role = .operator
 
     @Option(name: .long, help: "A channel the token may publish to (repeat for several; * for all).")
@@ -26,7 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
         guard !configuration.auth.secret.isEmpty else {
             throw ValidationError("no secret: set auth.secret in the config file or SENATE_LIVE_AUTH_SECRET")
         }
-        guard role == .viewer || !channel.isEmpty else { throw ValidationError("an operator token needs at least one --channel") }
+        guard role != .operator || !channel.isEmpty else { throw ValidationError("an operator token needs at least one --channel") }
         let authority = await TokenAuthority(secret: configuration.auth.secret)
         print(try await authority.mint(Principal(subject: subject, role: role, channels: channel), lifetime: hours * 3600))
     }

@@ -1,3 +1,4 @@
+import Alerts
 import Archive
 import Foundation
 import HLS
@@ -86,6 +87,9 @@ public func buildServer(
     InputRoutes(channels: channels, authority: authority).register(on: router)
     ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
     WebRoutes(channels: slugs).register(on: router)
+    let webhookStore = try WebhookStore(path: configuration.dataDirectory + "/webhooks.sqlite")
+    let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
+    WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
     let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
     router.ws("/ws") { _, _ in
         .upgrade([:])
@@ -120,8 +124,9 @@ public func buildServer(
         channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, draining: draining, logger: logger
     )
     let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
+    let webhookService = WebhookService(channels: slugs, relay: relay, store: webhookStore, sender: webhookSender, logger: logger)
     return SenateLiveServer(
         application: application, channels: channels, relay: relay, authority: authority,
-        services: [application, archiveService, channelsService]
+        services: [application, archiveService, webhookService, channelsService]
     )
 }

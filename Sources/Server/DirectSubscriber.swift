@@ -23,11 +23,14 @@ final class DirectSubscriber: @unchecked Sendable {
     private let connection: any Channel
     private let lock = NIOLock()
     private var mode = Mode.catchingUp(held: [])
+    /// Only events about these bills, items or tags (empty: every event).
+    private var follow: FollowFilter
     private let heldLimit: Int
     private let onOverflow: @Sendable () -> Void
 
-    init(connection: any Channel, heldLimit: Int, onOverflow: @escaping @Sendable () -> Void) {
+    init(connection: any Channel, heldLimit: Int, follow: FollowFilter = FollowFilter(), onOverflow: @escaping @Sendable () -> Void) {
         self.connection = connection
+        self.follow = follow
         self.heldLimit = heldLimit
         self.onOverflow = onOverflow
     }
@@ -47,6 +50,7 @@ final class DirectSubscriber: @unchecked Sendable {
                 return true
             case .live(let lastSent):
                 guard event.seq > lastSent else { return true }
+                guard follow.matches(event.event.subject) else { mode = .live(lastSent: event.seq); return true }
                 guard connection.isWritable else { mode = .closed; return false }
                 send(event.webSocketText)
                 mode = .live(lastSent: event.seq)
@@ -77,12 +81,17 @@ final class DirectSubscriber: @unchecked Sendable {
                 guard case .catchingUp(let held) = self.mode else { return }
                 var last = seq
                 for event in held where event.seq > last {
-                    self.send(event.webSocketText)
+                    if self.follow.matches(event.event.subject) { self.send(event.webSocketText) }
                     last = event.seq
                 }
                 self.mode = .live(lastSent: last)
             }
         }
+    }
+
+    /// Changes which events go out from now on.
+    func setFollow(_ filter: FollowFilter) {
+        lock.withLock { follow = filter }
     }
 
     /// Stops writing (unsubscribe or connection end).

@@ -92,8 +92,8 @@ struct RelayRoutes: Sendable {
 }
 
 /// A JSON answer (dates as ISO 8601 with milliseconds) that caches must not keep.
-func jsonResponse(_ value: some Encodable) throws -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
              body: .init(byteBuffer: ByteBuffer(data: try EventCoding.encoder.encode(value))))
 }
 

@@ -22,7 +22,8 @@ extension ServerConfiguration {
 
     /// `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
     /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`, `_ARCHIVE_RETENTION_DAYS`, `_ARCHIVE_EXPORT_ON_END`,
-    /// `_ARCHIVE_END_WAIT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
+    /// `_ARCHIVE_END_WAIT`, `_WEBHOOK_ALLOW_HOSTS` (comma list), `_WEBHOOK_RETRY_BASE`, `_WEBHOOK_RETRY_CAP`,
+    /// `_WEBHOOK_RETRY_FOR`, `_WEBHOOK_MAX_FAILURES`, `_WEBHOOK_CONCURRENCY`, `_WEBHOOK_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
     /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`
     /// (slug upper-cased, `-` as `_`).
     public mutating func apply(environment: [String: String]) throws {
@@ -61,6 +62,13 @@ extension ServerConfiguration {
         if let days = try number("ARCHIVE_RETENTION_DAYS", Double.self) { archive.retentionDays = days }
         if let export = try flag("ARCHIVE_EXPORT_ON_END") { archive.exportOnEnd = export }
         if let wait = try number("ARCHIVE_END_WAIT", Double.self) { archive.endWait = wait }
+        if let hosts = value("WEBHOOK_ALLOW_HOSTS") { webhooks.allowHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let seconds = try number("WEBHOOK_RETRY_BASE", Double.self) { webhooks.retryBase = seconds }
+        if let seconds = try number("WEBHOOK_RETRY_CAP", Double.self) { webhooks.retryCap = seconds }
+        if let seconds = try number("WEBHOOK_RETRY_FOR", Double.self) { webhooks.retryFor = seconds }
+        if let count = try number("WEBHOOK_MAX_FAILURES", Int.self) { webhooks.maxFailures = count }
+        if let count = try number("WEBHOOK_CONCURRENCY", Int.self) { webhooks.concurrency = count }
+        if let seconds = try number("WEBHOOK_TIMEOUT", Double.self) { webhooks.timeout = seconds }
         if let list = value("CHANNELS") {
             let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
@@ -102,6 +110,12 @@ extension ServerConfiguration {
         guard relay.clientMessagesPerSecond >= 1 else { throw ConfigurationError(key: "relay.clientMessagesPerSecond", "must be at least 1") }
         guard archive.retentionDays >= 0 else { throw ConfigurationError(key: "archive.retentionDays", "must be 0 (keep for ever) or more") }
         guard (0...300).contains(archive.endWait) else { throw ConfigurationError(key: "archive.endWait", "must be 0–300 seconds") }
+        guard webhooks.retryBase > 0, webhooks.retryCap >= webhooks.retryBase else {
+            throw ConfigurationError(key: "webhooks.retryBase", "must be above 0 and at most webhooks.retryCap")
+        }
+        guard webhooks.maxFailures >= 1, webhooks.concurrency >= 1, webhooks.timeout > 0, webhooks.retryFor >= 0 else {
+            throw ConfigurationError(key: "webhooks", "maxFailures and concurrency must be at least 1, timeout above 0")
+        }
         var seen = Set<String>()
         for channel in channels {
             guard ChannelSlug.isValid(channel.slug) else {

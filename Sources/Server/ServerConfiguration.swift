@@ -1,4 +1,5 @@
 import Foundation
+import Alerts
 import Media
 
 /// Every setting of the server. Read from YAML (`serve --config`), then overridden by `SENATE_LIVE_…`
@@ -93,6 +94,25 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var endWait = 15.0
     }
 
+    /// Webhook deliveries.
+    public struct WebhookSettings: Sendable, Equatable, Codable {
+        /// Hosts webhook URLs may point to; empty allows any.
+        public var allowHosts: [String] = []
+        /// Seconds before the first retry; doubles each time up to `retryCap` (with 50–100 % jitter).
+        public var retryBase = 1.0
+        public var retryCap = 300.0
+        /// Seconds after its event a delivery is given up.
+        public var retryFor = 86_400.0
+        /// Failed attempts in a row that disable an endpoint.
+        public var maxFailures = 20
+        /// Deliveries in flight per endpoint.
+        public var concurrency = 4
+        /// Seconds to wait for a receiver's answer.
+        public var timeout = 10.0
+
+        public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase, cap: retryCap, giveUpAfter: retryFor) }
+    }
+
     /// Bearer tokens.
     public struct Auth: Sendable, Equatable, Codable {
         /// HMAC secret of the JWTs. Empty: a random one per start (tokens then last one run only).
@@ -104,6 +124,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var auth = Auth()
     public var hls = HLS()
     public var archive = ArchiveSettings()
+    public var webhooks = WebhookSettings()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
@@ -136,7 +157,7 @@ extension ServerConfiguration.HLS {
 }
 
 extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, dataDirectory, logLevel, channels }
+    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, dataDirectory, logLevel, channels }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
@@ -144,6 +165,7 @@ extension ServerConfiguration {
         http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? http
         hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
         archive = try container.decodeIfPresent(ArchiveSettings.self, forKey: .archive) ?? archive
+        webhooks = try container.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
@@ -183,5 +205,19 @@ extension ServerConfiguration.ArchiveSettings {
         retentionDays = try container.decodeIfPresent(Double.self, forKey: .retentionDays) ?? retentionDays
         exportOnEnd = try container.decodeIfPresent(Bool.self, forKey: .exportOnEnd) ?? exportOnEnd
         endWait = try container.decodeIfPresent(Double.self, forKey: .endWait) ?? endWait
+    }
+}
+
+extension ServerConfiguration.WebhookSettings {
+    enum CodingKeys: String, CodingKey { case allowHosts, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
+        retryBase = try container.decodeIfPresent(Double.self, forKey: .retryBase) ?? retryBase
+        retryCap = try container.decodeIfPresent(Double.self, forKey: .retryCap) ?? retryCap
+        retryFor = try container.decodeIfPresent(Double.self, forKey: .retryFor) ?? retryFor
+        maxFailures = try container.decodeIfPresent(Int.self, forKey: .maxFailures) ?? maxFailures
+        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        timeout = try container.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
     }
 }

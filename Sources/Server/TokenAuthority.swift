@@ -3,7 +3,8 @@ import JWTKit
 
 /// What a bearer token allows.
 public struct Principal: Sendable, Equatable {
-    public enum Role: String, Codable, Sendable { case `operator`, viewer }
+    /// `operator`: publishes to its channels; `admin`: everything, every channel; `viewer`: reads.
+    public enum Role: String, Codable, Sendable, CaseIterable { case `operator`, admin, viewer }
     public var subject: String
     public var role: Role
     /// Channels it may publish to; `*` for all.
@@ -16,7 +17,7 @@ public struct Principal: Sendable, Equatable {
     }
 
     public func mayPublish(to channel: String) -> Bool {
-        role == .operator && (channels.contains("*") || channels.contains(channel))
+        role == .admin || (role == .operator && (channels.contains("*") || channels.contains(channel)))
     }
 }
 

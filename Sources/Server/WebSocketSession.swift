@@ -17,6 +17,8 @@ struct WebSocketSession: Sendable {
     enum Message: Sendable {
         case subscribe(channel: String, since: Int64?)
         case unsubscribe(channel: String)
+        /// Follow (`adding`) or stop following bills, items and tags; an empty unfollow clears them all.
+        case follow(FollowFilter, adding: Bool)
         case reply(ByteBuffer)
         /// A subscription's outbound buffer passed its high watermark.
         case overflow
@@ -33,6 +35,7 @@ struct WebSocketSession: Sendable {
         RelayMetrics.shared.subscriberJoined()
         defer { RelayMetrics.shared.subscriberLeft() }
         var subscriptions: [String: DirectSubscriber] = [:]
+        var following = FollowFilter()
         defer {
             for (channel, subscriber) in subscriptions {
                 subscriber.close()
@@ -61,11 +64,12 @@ struct WebSocketSession: Sendable {
                         previous.close()
                         fanouts.remove(previous, channel: channel)
                     }
-                    let subscriber = DirectSubscriber(connection: connection, heldLimit: settings.subscriberQueue, onOverflow: onOverflow)
+                    let subscriber = DirectSubscriber(connection: connection, heldLimit: settings.subscriberQueue, follow: following, onOverflow: onOverflow)
                     fanouts.add(subscriber, channel: channel)
                     subscriptions[channel] = subscriber
                     do {
-                        let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
+                        let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { [following] item in
+                            if case .event(let event) = item, !following.matches(event.subject) { return }
                             try await subscriber.sendCatchUp(try Self.encode(item, channel: channel))
                         }
                         subscriber.goLive(after: last)
@@ -79,6 +83,11 @@ struct WebSocketSession: Sendable {
                         subscriber.close()
                         fanouts.remove(subscriber, channel: channel)
                     }
+                case .follow(let change, let adding):
+                    following = Self.updated(following, change, adding: adding)
+                    for subscriber in subscriptions.values { subscriber.setFollow(following) }
+                    let reply = try EventCoding.encoder.encode(FollowingMessage(billIds: following.billIds, itemIds: following.itemIds, tags: following.tags))
+                    try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(data: reply))))
                 case .reply(let bytes):
                     try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))
                 }
@@ -129,9 +138,34 @@ struct WebSocketSession: Sendable {
             case .int(let since)? where since >= 0: return .subscribe(channel: channel, since: since)
             default: return .reply(Self.error("invalid_value", "since must be a non-negative integer"))
             }
+        case "follow", "unfollow":
+            func names(_ one: String, _ many: String) -> [String] {
+                [value[one]?.string].compactMap { $0 } + (value[many]?.array?.compactMap(\.string) ?? [])
+            }
+            let change = FollowFilter(billIds: names("billId", "billIds"), itemIds: names("itemId", "itemIds"), tags: names("tag", "tags"))
+            let adding = value["op"]?.string == "follow"
+            if adding && change.isEmpty { return .reply(Self.error("missing_field", "follow needs billId, itemId or tag")) }
+            return .follow(change, adding: adding)
         case let op?: return .reply(Self.error("unknown_op", "unknown op \(op)"))
         case nil: return .reply(Self.error("missing_field", "op is required"))
         }
+    }
+
+    /// `following` after a follow or unfollow (an unfollow naming nothing clears everything).
+    static func updated(_ following: FollowFilter, _ change: FollowFilter, adding: Bool) -> FollowFilter {
+        if !adding && change.isEmpty { return FollowFilter() }
+        func merge(_ old: [String], _ new: [String]) -> [String] {
+            adding ? old + new.filter { !old.contains($0) } : old.filter { !new.contains($0) }
+        }
+        return FollowFilter(billIds: merge(following.billIds, change.billIds), itemIds: merge(following.itemIds, change.itemIds), tags: merge(following.tags, change.tags))
+    }
+
+    /// `{"op":"following", …}`: what the connection follows now.
+    struct FollowingMessage: Encodable {
+        var op = "following"
+        let billIds: [String]
+        let itemIds: [String]
+        let tags: [String]
     }
 
     static func error(_ code: String, _ message: String) -> ByteBuffer {

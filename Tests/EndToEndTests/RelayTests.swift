@@ -14,8 +14,8 @@ extension EndToEnd {
             ["SENATE_LIVE_CHANNELS": "senate,parliament", "SENATE_LIVE_AUTH_SECRET": secret].merging(extra) { _, new in new }
         }
 
-        static func token(channel: String = "senate", role: String = "operator") throws -> String {
-            var arguments = ["token", "--role", role]
+        static func token(channel: String = "senate", role: String = "operator", subject: String = "operator") throws -> String {
+            var arguments = ["token", "--role", role, "--subject", subject]
             if role == "operator" { arguments += ["--channel", channel] }
             let process = Process()
             process.executableURL = ServerProcess.binary

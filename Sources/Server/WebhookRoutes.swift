@@ -1,0 +1,125 @@
+import Alerts
+import Foundation
+import Hummingbird
+import NIOCore
+import Relay
+
+/// `POST/GET /api/v1/webhooks`, `GET/DELETE /api/v1/webhooks/{id}`, `POST /api/v1/webhooks/{id}/enable`,
+/// `GET /api/v1/webhooks/{id}/deliveries`. Operators manage the endpoints they registered, for their
+/// channels; admins manage all.
+struct WebhookRoutes: Sendable {
+    let store: WebhookStore
+    let sender: WebhookSender
+    let authority: TokenAuthority
+    let channels: Set<String>
+    let settings: ServerConfiguration.WebhookSettings
+
+    struct Registration: Decodable {
+        struct FilterBody: Decodable {
+            var channels: [String]?
+            var types: [String]?
+            var billIds: [String]?
+            var itemIds: [String]?
+            var tags: [String]?
+        }
+
+        var url: String
+        var secret: String
+        var filter: FilterBody?
+    }
+
+    func register(on router: Router<AppContext>) {
+        router.post("/api/v1/webhooks") { request, _ in
+            let principal = try await manager(request)
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: 64 * 1024) } catch { throw APIError.tooLarge(64 * 1024) }
+            let registration: Registration
+            do { registration = try JSONDecoder().decode(Registration.self, from: Data(body.readableBytesView)) } catch {
+                throw APIError(.badRequest, code: "invalid_json", message: #"the body must be {"url", "secret", "filter"?: {channels, types, billIds, itemIds, tags}}"#)
+            }
+            let webhook = try validate(registration, principal: principal)
+            try await store.create(webhook, secret: registration.secret)
+            return try jsonResponse(webhook, status: .created)
+        }
+        router.get("/api/v1/webhooks") { request, _ in
+            let principal = try await manager(request)
+            let visible = try await store.webhooks().filter { principal.role == .admin || $0.owner == principal.subject }
+            return try jsonResponse(["webhooks": visible])
+        }
+        router.get("/api/v1/webhooks/:id") { request, context in
+            try jsonResponse(try await owned(request, context))
+        }
+        router.delete("/api/v1/webhooks/:id") { request, context in
+            let webhook = try await owned(request, context)
+            try await store.delete(id: webhook.id)
+            return Response(status: .noContent)
+        }
+        router.post("/api/v1/webhooks/:id/enable") { request, context in
+            let webhook = try await owned(request, context)
+            try await store.enable(id: webhook.id)
+            sender.poke()
+            return try jsonResponse(try await store.webhook(id: webhook.id))
+        }
+        router.get("/api/v1/webhooks/:id/deliveries") { request, context in
+            let webhook = try await owned(request, context)
+            let limit = min(500, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 50))
+            return try jsonResponse(["deliveries": try await store.deliveries(webhookId: webhook.id, limit: limit)])
+        }
+    }
+
+    private func manager(_ request: Request) async throws -> Principal {
+        guard let principal = await authority.principal(authorization: request.headers[.authorization]) else {
+            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        }
+        guard principal.role == .operator || principal.role == .admin else {
+            throw APIError(.forbidden, code: "forbidden", message: "webhooks need an operator or admin token")
+        }
+        return principal
+    }
+
+    private func owned(_ request: Request, _ context: AppContext) async throws -> Webhook {
+        let principal = try await manager(request)
+        let id = context.parameters.get("id") ?? ""
+        guard let webhook = try await store.webhook(id: id), principal.role == .admin || webhook.owner == principal.subject else {
+            throw APIError.notFound("no webhook \(id)")
+        }
+        return webhook
+    }
+
+    /// Checks a registration: an http(s) URL to an allowed host, a secret of 16+ bytes, channels the token
+    /// may use (an operator's own channels when none are named), known event types.
+    func validate(_ registration: Registration, principal: Principal) throws -> Webhook {
+        guard let url = URLComponents(string: registration.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host?.lowercased(), !host.isEmpty, registration.url.utf8.count <= 2048 else {
+            throw APIError(.badRequest, code: "invalid_url", message: "url must be an http:// or https:// URL", field: "url")
+        }
+        guard settings.allowHosts.isEmpty || settings.allowHosts.contains(where: { $0.lowercased() == host }) else {
+            throw APIError(.unprocessableContent, code: "host_not_allowed", message: "\(host) is not in webhooks.allowHosts", field: "url")
+        }
+        guard registration.secret.utf8.count >= 16, registration.secret.utf8.count <= 256 else {
+            throw APIError(.badRequest, code: "invalid_secret", message: "secret must be 16–256 bytes", field: "secret")
+        }
+        let filter = registration.filter
+        var wanted = filter?.channels ?? []
+        if let unknown = wanted.first(where: { !channels.contains($0) }) {
+            throw APIError(.unprocessableContent, code: "unknown_channel", message: "no channel \(unknown)", field: "filter.channels")
+        }
+        if principal.role == .operator && !principal.channels.contains("*") {
+            if wanted.isEmpty { wanted = principal.channels.filter(channels.contains) }
+            if let foreign = wanted.first(where: { !principal.channels.contains($0) }) {
+                throw APIError(.forbidden, code: "forbidden", message: "this token may not follow \(foreign)", field: "filter.channels")
+            }
+        }
+        let types = filter?.types ?? []
+        if let unknown = types.first(where: { EventType(rawValue: $0) == nil }) {
+            throw APIError(.badRequest, code: "invalid_value", message: "unknown event type \(unknown)", field: "filter.types")
+        }
+        return Webhook(
+            id: UUID().uuidString.lowercased(), url: registration.url,
+            filter: .init(channels: wanted, types: types, follow: FollowFilter(billIds: filter?.billIds ?? [], itemIds: filter?.itemIds ?? [], tags: filter?.tags ?? [])),
+            owner: principal.subject, createdAt: Date()
+        )
+    }
+}

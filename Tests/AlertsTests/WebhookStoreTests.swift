@@ -1,0 +1,67 @@
+import Alerts
+import Foundation
+import Relay
+import Testing
+
+@Suite("Webhook outbox")
+struct WebhookStoreTests {
+    func store() throws -> WebhookStore {
+        try WebhookStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("webhooks-\(UUID().uuidString).sqlite").path)
+    }
+
+    func event(_ seq: Int64, _ type: EventType, bill: String? = nil) -> Event {
+        Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: "s", type: type, at: Date(), data: .object([:]),
+              subject: bill.map { EventSubject(itemIds: ["i-\($0)"], billIds: [$0]) })
+    }
+
+    @Test("filters: channels, types, and bills/items/tags")
+    func filters() {
+        let bill = Webhook.Filter(channels: ["senate"], follow: FollowFilter(billIds: ["b1"]))
+        #expect(bill.matches(event(1, .agendaItem, bill: "b1")))
+        #expect(!bill.matches(event(2, .agendaItem, bill: "b2")))
+        #expect(!bill.matches(event(3, .notice)))
+        #expect(Webhook.Filter(types: ["notice"]).matches(event(4, .notice)))
+        #expect(!Webhook.Filter(channels: ["parliament"]).matches(event(5, .notice)))
+        #expect(FollowFilter(tags: ["budget"]).matches(EventSubject(itemIds: ["x"], tags: ["budget"])))
+    }
+
+    @Test("events become deliveries once, with the cursor; failures back off, then disable the endpoint")
+    func outbox() async throws {
+        let store = try store()
+        let hook = Webhook(id: "w1", url: "http://127.0.0.1:1/", filter: .init(follow: FollowFilter(billIds: ["b1"])), owner: "op", createdAt: Date())
+        try await store.create(hook, secret: "0123456789abcdef")
+        #expect(try await store.enqueue([event(1, .agendaItem, bill: "b1"), event(2, .agendaItem, bill: "b2")], channel: "senate", through: 2) == 1)
+        #expect(try await store.enqueue([event(1, .agendaItem, bill: "b1")], channel: "senate", through: 2) == 0, "an event already queued is not queued twice")
+        #expect(try await store.cursor(channel: "senate") == 2)
+
+        var job = try #require(try await store.due().first)
+        #expect(job.secret == "0123456789abcdef" && job.attempts == 0)
+        #expect(try await store.due(excluding: [job.deliveryId]).isEmpty)
+        try await store.record(job, statusCode: 500, error: nil, milliseconds: 3, outcome: .retry(at: Date().addingTimeInterval(60)), maxFailures: 2)
+        #expect(try await store.due().isEmpty, "not due before its retry time")
+        job = try #require(try await store.due(now: Date().addingTimeInterval(61)).first)
+        #expect(job.attempts == 1)
+        let reason = try await store.record(job, statusCode: nil, error: "connection refused", milliseconds: 1, outcome: .retry(at: Date()), maxFailures: 2)
+        #expect(reason == "2 failed attempts in a row; last: connection refused")
+        #expect(try await store.webhook(id: "w1")?.status == .disabled)
+        #expect(try await store.due(now: Date().addingTimeInterval(3600)).isEmpty, "nothing goes to a disabled endpoint")
+        try await store.enable(id: "w1")
+        job = try #require(try await store.due().first)
+        try await store.record(job, statusCode: 204, error: nil, milliseconds: 2, outcome: .delivered, maxFailures: 2)
+        let delivery = try #require(try await store.deliveries(webhookId: "w1").first)
+        #expect(delivery.status == .delivered && delivery.attempts.map(\.statusCode) == [500, nil, 204])
+        #expect(try await store.counts() == (pending: 0, disabled: 0))
+    }
+
+    @Test("backoff doubles to the cap, with jitter between half and all of it; signatures are HMAC-SHA256 over timestamp.body")
+    func backoffAndSignature() {
+        let policy = RetryPolicy(base: 1, cap: 10, giveUpAfter: 60)
+        #expect(policy.delay(afterAttempt: 1, jitter: 1) == 1)
+        #expect(policy.delay(afterAttempt: 3, jitter: 1) == 4)
+        #expect(policy.delay(afterAttempt: 9, jitter: 1) == 10)
+        #expect(policy.delay(afterAttempt: 3, jitter: 0) == 2)
+        // Known answer, computed with Python: hmac.new(b"key", b"1700000000.{}", hashlib.sha256).hexdigest()
+        #expect(Signature.sign(body: Data("{}".utf8), timestamp: 1_700_000_000, secret: "key")
+            == "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae")
+    }
+}
