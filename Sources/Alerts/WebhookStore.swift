@@ -87,7 +87,8 @@ public final class WebhookStore: Sendable {
     public func enqueue(_ events: [Event], channel: String, through seq: Int64, now: Date = Date()) async throws -> Int {
         let payloads = try events.map { try EventCoding.encoder.encode($0) }
         return try await database.write { db in
-            let endpoints = try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE status = 'active'").compactMap(Self.webhook)
+            // Disabled endpoints are queued for too: their deliveries wait for `enable`.
+            let endpoints = try Row.fetchAll(db, sql: "SELECT * FROM webhooks").compactMap(Self.webhook)
             var queued = 0
             let insert = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO deliveries (id, webhook_id, channel, seq, type, payload, status, next_at, created_at)
@@ -107,15 +108,18 @@ public final class WebhookStore: Sendable {
         }
     }
 
-    /// Deliveries due at `now` of active endpoints, oldest first, leaving out `busy` deliveries.
-    public func due(now: Date = Date(), limit: Int = 100, excluding busy: Set<String> = []) async throws -> [DeliveryJob] {
+    /// Deliveries due at `now` of active endpoints, oldest first, leaving out `busy` deliveries and the
+    /// endpoints in `saturated` (so one endpoint's backlog never hides the others' work).
+    public func due(now: Date = Date(), limit: Int = 100, excluding busy: Set<String> = [], saturated: Set<String> = []) async throws -> [DeliveryJob] {
+        let skip = try Self.json(Array(saturated))
         let rows = try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.id, d.webhook_id, d.type, d.payload, d.attempts, d.created_at, w.url, w.secret
                 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.status = 'pending' AND d.next_at <= ? AND w.status = 'active'
+                    AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
                 ORDER BY d.next_at, d.seq LIMIT ?
-                """, arguments: [ISO8601.format(now), limit + busy.count])
+                """, arguments: [ISO8601.format(now), skip, limit + busy.count])
         }
         return rows.compactMap { row in
             let id: String = row["id"]
@@ -125,12 +129,16 @@ public final class WebhookStore: Sendable {
         }.prefix(limit).map { $0 }
     }
 
-    /// The earliest time a pending delivery of an active endpoint is due.
-    public func nextDue() async throws -> Date? {
-        try await database.read { db in
+    /// The earliest time a pending delivery of an active endpoint is due, leaving out deliveries being
+    /// sent and endpoints with no room for more.
+    public func nextDue(excluding busy: Set<String> = [], saturated: Set<String> = []) async throws -> Date? {
+        let (skipDeliveries, skipEndpoints) = (try Self.json(Array(busy)), try Self.json(Array(saturated)))
+        return try await database.read { db in
             try String.fetchOne(db, sql: """
-                SELECT MIN(d.next_at) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending' AND w.status = 'active'
-                """).flatMap(ISO8601.parse)
+                SELECT MIN(d.next_at) FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                WHERE d.status = 'pending' AND w.status = 'active' AND d.id NOT IN (SELECT value FROM json_each(?))
+                    AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
+                """, arguments: [skipDeliveries, skipEndpoints]).flatMap(ISO8601.parse)
         }
     }
 

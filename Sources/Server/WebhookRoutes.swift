@@ -5,8 +5,7 @@ import NIOCore
 import Relay
 
 /// `POST/GET /api/v1/webhooks`, `GET/DELETE /api/v1/webhooks/{id}`, `POST /api/v1/webhooks/{id}/enable`,
-/// `GET /api/v1/webhooks/{id}/deliveries`. Operators manage the endpoints they registered, for their
-/// channels; admins manage all.
+/// `GET /api/v1/webhooks/{id}/deliveries`. Operators manage the endpoints of their channels; admins all.
 struct WebhookRoutes: Sendable {
     let store: WebhookStore
     let sender: WebhookSender
@@ -43,7 +42,7 @@ struct WebhookRoutes: Sendable {
         }
         router.get("/api/v1/webhooks") { request, _ in
             let principal = try await manager(request)
-            let visible = try await store.webhooks().filter { principal.role == .admin || $0.owner == principal.subject }
+            let visible = try await store.webhooks().filter { may(principal, manage: $0) }
             return try jsonResponse(["webhooks": visible])
         }
         router.get("/api/v1/webhooks/:id") { request, context in
@@ -82,10 +81,16 @@ struct WebhookRoutes: Sendable {
     private func owned(_ request: Request, _ context: AppContext) async throws -> Webhook {
         let principal = try await manager(request)
         let id = context.parameters.get("id") ?? ""
-        guard let webhook = try await store.webhook(id: id), principal.role == .admin || webhook.owner == principal.subject else {
+        guard let webhook = try await store.webhook(id: id), may(principal, manage: webhook) else {
             throw APIError.notFound("no webhook \(id)")
         }
         return webhook
+    }
+
+    /// Admins manage every webhook; an operator those whose channels its token covers (all of them).
+    private func may(_ principal: Principal, manage webhook: Webhook) -> Bool {
+        if principal.role == .admin || principal.channels.contains("*") { return true }
+        return !webhook.filter.channels.isEmpty && webhook.filter.channels.allSatisfy(principal.channels.contains)
     }
 
     /// Checks a registration: an http(s) URL to an allowed host, a secret of 16+ bytes, channels the token
@@ -108,6 +113,10 @@ struct WebhookRoutes: Sendable {
         }
         if principal.role == .operator && !principal.channels.contains("*") {
             if wanted.isEmpty { wanted = principal.channels.filter(channels.contains) }
+            // Never "every channel" by accident: a token none of whose channels exists gets nothing.
+            guard !wanted.isEmpty else {
+                throw APIError(.forbidden, code: "forbidden", message: "this token's channels are not served here", field: "filter.channels")
+            }
             if let foreign = wanted.first(where: { !principal.channels.contains($0) }) {
                 throw APIError(.forbidden, code: "forbidden", message: "this token may not follow \(foreign)", field: "filter.channels")
             }

@@ -15,8 +15,9 @@ actor WebhookSender {
     private let logger: Logger
     private let session: URLSession
     /// Deliveries being sent, and how many per endpoint.
-    private var inFlight: Set<String> = []
+    private var inFlight: [String: Task<Void, Never>] = [:]
     private var perEndpoint: [String: Int] = [:]
+    private var saturated: Set<String> { Set(perEndpoint.filter { $0.value >= settings.concurrency }.keys) }
     /// The run loop's pause: resumed by a poke or by its timer (`napGeneration` tells stale timers apart).
     private var napping: CheckedContinuation<Void, Never>?
     private var napGeneration = 0
@@ -36,7 +37,9 @@ actor WebhookSender {
         configuration.timeoutIntervalForResource = settings.timeout
         configuration.httpMaximumConnectionsPerHost = max(1, settings.concurrency)
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        // Redirects are not followed: a receiver could otherwise send the signed POST to a host the
+        // allow-list refuses. A 3xx counts as a failed attempt.
+        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
     }
 
     /// New deliveries were queued (or an endpoint enabled): look now rather than at the next tick.
@@ -70,27 +73,29 @@ actor WebhookSender {
         while !Task.isCancelled {
             await startDue()
             // Until the next retry is due, a poke, or a second at most.
-            let next = (try? await store.nextDue())?.timeIntervalSinceNow ?? 1
+            let next = (try? await store.nextDue(excluding: Set(inFlight.keys), saturated: saturated))?.timeIntervalSinceNow ?? 1
             await nap(min(1, max(0.05, next)))
         }
+        // Shutting down: let the attempts under way finish (each is bounded by the timeout) and be recorded,
+        // so a receiver that answered is not sent the same delivery again after the restart.
+        for task in inFlight.values { await task.value }
     }
 
     private func startDue() async {
-        guard let jobs = try? await store.due(excluding: inFlight) else { return }
+        guard let jobs = try? await store.due(excluding: Set(inFlight.keys), saturated: saturated) else { return }
         if let counts = try? await store.counts() {
             pendingGauge.record(counts.pending)
             disabledGauge.record(counts.disabled)
         }
         for job in jobs where (perEndpoint[job.webhookId] ?? 0) < settings.concurrency {
-            inFlight.insert(job.deliveryId)
             perEndpoint[job.webhookId, default: 0] += 1
-            Task { await self.send(job) }
+            inFlight[job.deliveryId] = Task { await self.send(job) }
         }
     }
 
     private func send(_ job: DeliveryJob) async {
         defer {
-            inFlight.remove(job.deliveryId)
+            inFlight[job.deliveryId] = nil
             perEndpoint[job.webhookId, default: 1] -= 1
             poke()
         }
@@ -139,5 +144,13 @@ actor WebhookSender {
             let elapsed = Int((ContinuousClock.now - started).nanoseconds / 1_000_000)
             return (nil, (error as NSError).localizedDescription, elapsed)
         }
+    }
+}
+
+/// Refuses every redirect: the 3xx answer itself is what the sender sees.
+final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }

@@ -175,11 +175,15 @@ extension EndToEnd {
             #expect(webhook.text.contains("3 failed attempts in a row; last: HTTP 500"), "\(webhook.text)")
             try await Self.wait("the metric", timeout: 5) { try await HTTP.get(server.baseURL + "/metrics").text.contains("senate_live_webhooks_disabled 1") }
             let attempts = receiver.requests.count
+            let held = try await EndToEnd.RelayEndToEnd.post(server, token: token, body: [["type": "notice", "data": ["text": "while disabled"]]])
+            let heldSeq = try #require(held.first?["seq"] as? Int)
             try await Task.sleep(for: .seconds(2))
             #expect(receiver.requests.count == attempts, "nothing is sent to a disabled endpoint")
             let enabled = try await Self.request(server, "POST", "/api/v1/webhooks/\(id)/enable", token: token)
             #expect(enabled.status == 200 && enabled.text.contains("\"status\":\"active\""))
-            try await Self.wait("sending again") { receiver.requests.count > attempts }
+            try await Self.wait("the event published while disabled goes out") {
+                receiver.requests.contains { ($0["body"] as? [String: Any])?["seq"] as? Int == heldSeq }
+            }
             let other = try await Self.request(server, "GET", "/api/v1/webhooks/\(id)", token: try EndToEnd.RelayEndToEnd.token(channel: "parliament", subject: "someone-else"))
             #expect(other.status == 404, "another operator's webhook is not visible")
         }

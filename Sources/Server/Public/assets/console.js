@@ -47,8 +47,16 @@ function onSubmit(id, handler) {
   const form = document.getElementById(id);
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
+    const button = form.querySelector("button");
+    if (button.disabled) return;
     const events = handler(fields(form), form);
-    if (events && await publish(events) && form.dataset.keep === undefined) form.reset();
+    if (!events) return;
+    button.disabled = true; // one request at a time: a second click must not store the event twice
+    try {
+      if (await publish(events) && form.dataset.keep === undefined) form.reset();
+    } finally {
+      button.disabled = false;
+    }
   });
 }
 

@@ -15,13 +15,15 @@ export class EventFeed {
     const socket = new WebSocket(`${scheme}//${location.host}/ws`);
     this.socket = socket;
     socket.onopen = () => {
-      this.delay = 500;
       const message = { op: "subscribe", channel: this.channel };
       if (this.lastSeq !== null) message.since = this.lastSeq;
       socket.send(JSON.stringify(message));
       this.handlers.status("connected");
     };
-    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
+    socket.onmessage = (message) => {
+      this.delay = 500; // back off again only if the server keeps closing before it says anything
+      this.receive(JSON.parse(message.data));
+    };
     socket.onclose = () => {
       if (this.closed) return;
       this.handlers.status("reconnecting");

@@ -26,7 +26,7 @@ function render() {
 
 function apply(event) {
   if (event.type === "transcript.line") {
-    lines.set(event.data.lineId, { ...lines.get(event.data.lineId), data: event.data });
+    lines.set(event.data.lineId, { ...lines.get(event.data.lineId), data: event.data, seq: event.seq });
     renderTranscript();
     return;
   }
@@ -71,7 +71,10 @@ async function loadRecentLines(seq) {
   const body = await response.json();
   for (const event of body.events) {
     if (event.seq > seq) break;
-    if (event.type === "transcript.line" && event.sitting === state.sitting?.id) lines.set(event.data.lineId, { ...lines.get(event.data.lineId), data: event.data });
+    if (event.type !== "transcript.line" || event.sitting !== state.sitting?.id) continue;
+    // History arrives after live events may have: never replace a newer text of the line with an older one.
+    const known = lines.get(event.data.lineId);
+    if (!known || (known.seq ?? 0) < event.seq) lines.set(event.data.lineId, { ...known, data: event.data, seq: event.seq });
   }
   renderTranscript();
 }
