@@ -10,6 +10,7 @@ packages=(
   curl                                                     # raw HTTP paths in the traversal test
   python3 python3-pip                                      # the independent m3u8 playlist parser
   chromium chromium-driver fonts-thai-tlwg                 # the browser tests of the web pages (Selenium), Thai glyphs
+  nginx                                                    # the caching edge test (config/nginx-edge.conf)
 )
 missing=()
 for package in "${packages[@]}"; do
