@@ -196,6 +196,18 @@ public final class WebhookStore: Sendable {
         }
     }
 
+    /// Forgets delivered and given-up deliveries (with their attempts) created before `date`; pending ones
+    /// stay whatever their age. Returns how many went.
+    @discardableResult
+    public func prune(before date: Date) async throws -> Int {
+        try await database.write { db in
+            let old = "SELECT id FROM deliveries WHERE status != 'pending' AND created_at < ?"
+            try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (\(old))", arguments: [ISO8601.format(date)])
+            try db.execute(sql: "DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?", arguments: [ISO8601.format(date)])
+            return db.changesCount
+        }
+    }
+
     /// Counts for metrics: pending deliveries and disabled endpoints.
     public func counts() async throws -> (pending: Int, disabled: Int) {
         try await database.read { db in

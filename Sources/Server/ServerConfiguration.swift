@@ -109,6 +109,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var concurrency = 4
         /// Seconds to wait for a receiver's answer.
         public var timeout = 10.0
+        /// Days the record of finished (delivered or given-up) deliveries is kept.
+        public var keepDays = 7.0
 
         public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase, cap: retryCap, giveUpAfter: retryFor) }
     }
@@ -209,7 +211,7 @@ extension ServerConfiguration.ArchiveSettings {
 }
 
 extension ServerConfiguration.WebhookSettings {
-    enum CodingKeys: String, CodingKey { case allowHosts, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout }
+    enum CodingKeys: String, CodingKey { case allowHosts, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
@@ -219,5 +221,6 @@ extension ServerConfiguration.WebhookSettings {
         maxFailures = try container.decodeIfPresent(Int.self, forKey: .maxFailures) ?? maxFailures
         concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
         timeout = try container.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
+        keepDays = try container.decodeIfPresent(Double.self, forKey: .keepDays) ?? keepDays
     }
 }

@@ -70,7 +70,13 @@ actor WebhookSender {
     }
 
     func run() async {
+        var nextPrune = ContinuousClock.now
         while !Task.isCancelled {
+            if ContinuousClock.now >= nextPrune {
+                // The record of finished deliveries is kept `keepDays`, then dropped (hourly).
+                _ = try? await store.prune(before: Date().addingTimeInterval(-settings.keepDays * 86_400))
+                nextPrune = ContinuousClock.now + .seconds(3600)
+            }
             await startDue()
             // Until the next retry is due, a poke, or a second at most.
             let next = (try? await store.nextDue(excluding: Set(inFlight.keys), saturated: saturated))?.timeIntervalSinceNow ?? 1

@@ -51,6 +51,9 @@ struct WebhookStoreTests {
         let delivery = try #require(try await store.deliveries(webhookId: "w1").first)
         #expect(delivery.status == .delivered && delivery.attempts.map(\.statusCode) == [500, nil, 204])
         #expect(try await store.counts() == (pending: 0, disabled: 0))
+        #expect(try await store.prune(before: Date().addingTimeInterval(-60)) == 0, "recent deliveries are kept")
+        #expect(try await store.prune(before: Date().addingTimeInterval(60)) == 1)
+        #expect(try await store.deliveries(webhookId: "w1").isEmpty)
     }
 
     @Test("backoff doubles to the cap, with jitter between half and all of it; signatures are HMAC-SHA256 over timestamp.body")
