@@ -20,7 +20,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+  # Packages with services (nginx) must not start them here: the tests run their own on loopback, and a
+  # busy port 80 would fail the install. policy-rc.d answers "not now" for the length of the install.
+  added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee /usr/sbin/policy-rc.d > /dev/null
+    $sudo_cmd chmod +x /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" || status=$?
+  [ -n "$added_policy" ] && $sudo_cmd rm -f /usr/sbin/policy-rc.d
+  [ -z "${status:-}" ] || exit "$status"
 fi
 
 # Test clients from PyPI, into the python3 first on PATH (the one the tests run).
