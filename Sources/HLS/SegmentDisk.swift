@@ -104,7 +104,7 @@ public final class SegmentDisk: @unchecked Sendable {
     public func index(rendition: String) -> [IndexEntry] {
         guard let data = try? Data(contentsOf: directory(rendition).appendingPathComponent("segments.jsonl")) else { return [] }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601WithFractions
+        decoder.dateDecodingStrategy = .wallClock
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(IndexEntry.self, from: Data($0)) }
     }
 
@@ -145,7 +145,7 @@ public final class SegmentDisk: @unchecked Sendable {
     /// Appends one JSON line; runs on `queue`.
     private func appendIndex(_ entry: IndexEntry, rendition: String) {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601WithFractions
+        encoder.dateEncodingStrategy = .wallClock
         guard var line = try? encoder.encode(entry) else { return }
         line.append(UInt8(ascii: "\n"))
         if indexFiles[rendition] == nil {
@@ -160,23 +160,5 @@ public final class SegmentDisk: @unchecked Sendable {
         do { try Self.writeAll(indexFiles[rendition]!, ByteBuffer(data: line)) } catch {
             Self.logger.error("cannot append to segment index", metadata: ["rendition": "\(rendition)", "error": "\(error)"])
         }
-    }
-}
-
-extension JSONEncoder.DateEncodingStrategy {
-    /// ISO 8601 with milliseconds, as in `EXT-X-PROGRAM-DATE-TIME`.
-    static let iso8601WithFractions = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
-        var container = encoder.singleValueContainer()
-        try container.encode(ISO8601.format(date))
-    }
-}
-
-extension JSONDecoder.DateDecodingStrategy {
-    static let iso8601WithFractions = JSONDecoder.DateDecodingStrategy.custom { decoder in
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date"))
-        }
-        return date
     }
 }

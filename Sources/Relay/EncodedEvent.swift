@@ -37,10 +37,7 @@ public enum EventCoding {
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.format(date))
-        }
+        encoder.dateEncodingStrategy = .wallClock
         return encoder
     }()
 }

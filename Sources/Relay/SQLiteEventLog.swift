@@ -19,16 +19,9 @@ public final class SQLiteEventLog: EventLog {
         database = try DatabasePool(path: path, configuration: configuration)
         self.history = max(1, history)
         encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.format(date))
-        }
+        encoder.dateEncodingStrategy = .wallClock
         decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = ISO8601.parse(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)")) }
-            return date
-        }
+        decoder.dateDecodingStrategy = .wallClock
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """

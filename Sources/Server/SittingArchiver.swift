@@ -206,9 +206,8 @@ actor SittingArchiver {
                 logger.error("retention: cannot remove sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
             }
         }
-        // Live media is kept at least an hour whatever the setting: the live window and a sitting about to
-        // be archived still need it.
-        // ... and media of a sitting still open (not yet linked into its archive) stays whatever its age.
+        // Live media is kept at least an hour whatever the setting (the live window and a sitting about to be
+        // archived still need it), and media of a sitting still open (not yet linked into its archive) stays.
         let folders = disks.values.flatMap { disk in renditions.map { disk.directory($0) } }
         let oldestOpen = ((try? await catalog.openSittings()) ?? []).map(\.startedAt).min() ?? now
         let mediaCutoff = min(cutoff, now.addingTimeInterval(-3600), oldestOpen.addingTimeInterval(-60))
@@ -237,10 +236,7 @@ actor SittingArchiver {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.format(date))
-        }
+        encoder.dateEncodingStrategy = .wallClock
         return encoder
     }()
 }
@@ -249,13 +245,7 @@ extension JSONDecoder {
     /// Reads what `SittingArchiver.encoder` wrote.
     static var archive: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = ISO8601.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date"))
-            }
-            return date
-        }
+        decoder.dateDecodingStrategy = .wallClock
         return decoder
     }
 }

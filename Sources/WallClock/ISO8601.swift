@@ -27,3 +27,22 @@ public enum ISO8601 {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 }
+
+extension JSONEncoder.DateEncodingStrategy {
+    /// Dates as `ISO8601.format` writes them: every JSON the server stores or sends uses this.
+    public static let wallClock = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(ISO8601.format(date))
+    }
+}
+
+extension JSONDecoder.DateDecodingStrategy {
+    /// Reads what `.wallClock` writes (and ISO 8601 without fractional seconds).
+    public static let wallClock = JSONDecoder.DateDecodingStrategy.custom { decoder in
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let date = ISO8601.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 date: \(text)"))
+        }
+        return date
+    }
+}
