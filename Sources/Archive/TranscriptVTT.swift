@@ -1,4 +1,5 @@
 import Foundation
+import WallClock
 
 /// A sitting's transcript as one WebVTT file on the recording's clock.
 public enum TranscriptVTT {
@@ -8,19 +9,9 @@ public enum TranscriptVTT {
             let start = timeline.offset(of: line.start)
             // A line always shows for a moment, even when its end falls in a gap of the recording.
             let end = max(timeline.offset(of: line.end), start + 0.5)
-            let speaker = line.speaker.map { "<v \(escape($0))>" } ?? ""
-            text += "\n\(line.id)\n\(timestamp(start)) --> \(timestamp(end))\n\(speaker)\(escape(line.text))\n"
+            let speaker = line.speaker.map { "<v \(WebVTT.escape($0))>" } ?? ""
+            text += "\n\(line.id)\n\(WebVTT.timestamp(start)) --> \(WebVTT.timestamp(end))\n\(speaker)\(WebVTT.escape(line.text))\n"
         }
         return text
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\n", with: " ")
-    }
-
-    static func timestamp(_ seconds: Double) -> String {
-        let millis = Int((max(0, seconds) * 1000).rounded())
-        return String(format: "%02d:%02d:%02d.%03d", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60, millis % 1000)
     }
 }

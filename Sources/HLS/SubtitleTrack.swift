@@ -36,20 +36,9 @@ public enum SubtitleTrack {
         var text = "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:\(Int64((segment.mediaStart * 90_000).rounded())),LOCAL:00:00:00.000\n"
         for cue in cues where cue.end > start && cue.start < end {
             let from = max(0, cue.start.timeIntervalSince(start)), to = max(from + 0.001, cue.end.timeIntervalSince(start))
-            let speaker = cue.speaker.map { "<v \(escape($0))>" } ?? ""
-            text += "\n\(cue.id)\n\(timestamp(from)) --> \(timestamp(to))\n\(speaker)\(escape(cue.text))\n"
+            let speaker = cue.speaker.map { "<v \(WebVTT.escape($0))>" } ?? ""
+            text += "\n\(cue.id)\n\(WebVTT.timestamp(from)) --> \(WebVTT.timestamp(to))\n\(speaker)\(WebVTT.escape(cue.text))\n"
         }
         return text
-    }
-
-    static func timestamp(_ seconds: Double) -> String {
-        let millis = Int((seconds * 1000).rounded())
-        return String(format: "%02d:%02d:%02d.%03d", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60, millis % 1000)
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "-->", with: "--&gt;")
-            .replacingOccurrences(of: "\n", with: " ")
     }
 }
