@@ -14,8 +14,11 @@ Environment (all optional):
   RATE                 events a second (default 2)
   DURATION             seconds of publishing (default 30)
   WORKERS              client processes (default 2)
-  CLIENT               sansio: websockets' Sans-I/O ClientProtocol under a plain asyncio.Protocol, no task
-                       per connection (default, the cheapest client); asyncio: websockets.asyncio.client
+  CLIENT               swift: `senate-live-bench subscribers` (SwiftNIO, one process per worker, a few µs of CPU
+                       per message: the default when BENCH_BIN exists); sansio: websockets' Sans-I/O
+                       ClientProtocol under a plain asyncio.Protocol, no task per connection (the cheapest
+                       Python client, ~25 µs per message); asyncio: websockets.asyncio.client
+  BENCH_BIN            the senate-live-bench binary for CLIENT=swift
   COMPRESSION          deflate: offer permessage-deflate like a browser (default); none: do not offer it
   SOURCE_ADDRS         client source addresses, space separated, or "none"; default 127.0.0.2 … 127.0.0.9
                        when the server is on 127.0.0.1 (one address only has ~28k ephemeral ports)
@@ -394,6 +397,51 @@ class Worker:
                 return
 
 
+def swift_worker_main(index, count, cfg, pipe):
+    """CLIENT=swift: the subscribers live in a `senate-live-bench subscribers` process; this one relays
+    its JSON lines to and from the coordinator."""
+    import base64
+    import subprocess
+    addrs = cfg["source_addrs"]
+    # This worker's share of the addresses, as the Python workers spread them.
+    mine = sorted({addrs[(index + i * cfg["workers"]) % len(addrs)] for i in range(min(count, len(addrs)))}) if addrs else []
+    child = subprocess.Popen(
+        [cfg["bench_bin"], "subscribers", "--url", cfg["ws_url"], "--channel", cfg["channel"], "--count", str(count),
+         "--source-addrs", " ".join(mine), "--compression", cfg["compression"],
+         "--connect-concurrency", str(cfg["connect_concurrency"]), "--grace", str(cfg["grace"])],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        def read(kind):
+            for line in child.stdout:
+                message = json.loads(line)
+                if message.get("kind") == kind:
+                    return message
+            raise RuntimeError(f"senate-live-bench exited (code {child.wait()}) before '{kind}'")
+        ready = read("ready")
+        ready["errors"] = [tuple(e) for e in ready["errors"]]
+        pipe.send(("ready", ready))
+        while True:
+            kind, payload = pipe.recv()
+            if kind == "quit":
+                return
+            if kind == "stop":
+                break
+        child.stdin.write(json.dumps({"kind": "stop", "seqs": payload["seqs"]}) + "\n")
+        child.stdin.flush()
+        result = read("result")
+        result["latencies"] = base64.b64decode(result["latencies"])
+        result["seqs"] = base64.b64decode(result["seqs"])
+        pipe.send(("result", result))
+        while pipe.recv()[0] != "quit":
+            pass
+    except Exception as error:  # noqa: BLE001
+        pipe.send(("crash", repr(error)))
+        raise
+    finally:
+        child.kill()
+        os._exit(0)
+
+
 def worker_main(index, count, cfg, pipe):
     try:
         import uvloop  # noqa: F401  (only if already installed; not a dependency)
@@ -452,7 +500,8 @@ def main():
     rate = env_float("RATE", 2)
     duration = env_float("DURATION", 30)
     workers_n = max(1, min(env_int("WORKERS", 2), n))
-    client = os.environ.get("CLIENT", "sansio").strip() or "sansio"
+    bench_bin = os.environ.get("BENCH_BIN", "").strip()
+    client = os.environ.get("CLIENT", "").strip() or ("swift" if bench_bin and os.access(bench_bin, os.X_OK) else "sansio")
     compression = os.environ.get("COMPRESSION", "deflate").strip() or "deflate"
     channel = os.environ.get("CHANNEL", "senate").strip() or "senate"
     base = urllib.parse.urlsplit(args.url)
@@ -466,14 +515,16 @@ def main():
         source_addrs = [f"127.0.0.{i}" for i in range(2, 10)]
     else:
         source_addrs = []
-    if client not in ("sansio", "asyncio"):
-        sys.exit("CLIENT must be sansio or asyncio")
+    if client not in ("swift", "sansio", "asyncio"):
+        sys.exit("CLIENT must be swift, sansio or asyncio")
+    if client == "swift" and not (bench_bin and os.access(bench_bin, os.X_OK)):
+        sys.exit("CLIENT=swift needs BENCH_BIN, the senate-live-bench binary")
     if compression not in ("deflate", "none"):
         sys.exit("COMPRESSION must be deflate or none")
 
     cfg = {
         "ws_url": f"ws://{host}:{port}/ws", "channel": channel, "client": client, "compression": compression,
-        "source_addrs": source_addrs, "workers": workers_n,
+        "source_addrs": source_addrs, "workers": workers_n, "bench_bin": bench_bin,
         "connect_concurrency": env_int("CONNECT_CONCURRENCY", 200),
         "connect_timeout": env_float("CONNECT_TIMEOUT", 600), "grace": env_float("GRACE", 15),
     }
@@ -488,7 +539,8 @@ def main():
         loop_name = "asyncio (stdlib loop)"
     import websockets
     print(f"fanout: {n} subscribers, {rate:g} events/s for {duration:g}s, channel {channel}")
-    print(f"  client: {workers_n} worker processes, websockets {websockets.__version__} {client} client, {loop_name}, "
+    library = "senate-live-bench (SwiftNIO)" if client == "swift" else f"websockets {websockets.__version__} {client} client, {loop_name}"
+    print(f"  client: {workers_n} worker processes, {library}, "
           f"compression offered: {compression}, source addresses: {' '.join(source_addrs) or 'default'}")
     try:
         server_cpus, client_cpus = sorted(os.sched_getaffinity(spid)), sorted(os.sched_getaffinity(0))
@@ -523,7 +575,7 @@ def main():
     t_connect = time.time()
     for i, share in enumerate(shares):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker_main, args=(i, share, cfg, child), daemon=True)
+        proc = ctx.Process(target=swift_worker_main if client == "swift" else worker_main, args=(i, share, cfg, child), daemon=True)
         proc.start()
         child.close()
         workers.append((proc, parent))
@@ -559,7 +611,8 @@ def main():
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
     path = f"/api/v1/channels/{channel}/events"
     seqs, post_ms, post_errors = [], [], []
-    wpids = [proc.pid for proc, _ in workers]
+    # CLIENT=swift: the subscribers' CPU is spent in the senate-live-bench processes.
+    wpids = [r.get("pid", proc.pid) for r, (proc, _) in zip(readies, workers)]
     cpu_a = {pid: proc_cpu_seconds(pid) for pid in [spid] + wpids}
     self_a = time.process_time()
     sys_a = system_cpu()

@@ -8,7 +8,9 @@
 # Usage:   Benchmarks/fanout.sh
 # Env:     SENATE_LIVE_BIN  binary to run (default: .build-release/release/senate-live, built if missing;
 #                           NOT rebuilt when stale)
-#          SUBSCRIBERS (10000), RATE (2), DURATION (30), WORKERS (2), CLIENT (sansio|asyncio),
+#          BENCH_BIN        senate-live-bench binary (default: .build-release/release/senate-live-bench, built
+#                           if missing)
+#          SUBSCRIBERS (10000), RATE (2), DURATION (30), WORKERS (2), CLIENT (swift|sansio|asyncio),
 #          COMPRESSION (deflate|none), SOURCE_ADDRS, ...: see fanout.py
 #          SENATE_LIVE_SUBSCRIBER_QUEUE, SENATE_LIVE_PING_INTERVAL: passed to the server
 #          FD_LIMIT         open-file limit to ask for (default 65536; capped at the hard limit)
@@ -23,6 +25,15 @@ die() { echo "fanout.sh: error: $*" >&2; exit 1; }
 
 # --- the binary -----------------------------------------------------------------------------------
 source "$BENCH_DIR/binary.sh"
+# The subscribers: senate-live-bench (SwiftNIO) unless CLIENT names a Python client.
+if [[ "${CLIENT:-swift}" == swift && -z "${BENCH_BIN:-}" ]]; then
+    BENCH_BIN="$ROOT/.build-release/release/senate-live-bench"
+    if [[ ! -x "$BENCH_BIN" ]]; then
+        echo "building $BENCH_BIN (release)..." >&2
+        (cd "$ROOT" && swift build -c release --scratch-path .build-release --product senate-live-bench) >&2
+    fi
+fi
+export BENCH_BIN="${BENCH_BIN:-}"
 python3 -c 'import websockets' 2>/dev/null || die "python3 has no websockets package (pip install 'websockets>=17')"
 
 # --- file descriptors: server and clients each need one per connection -----------------------------

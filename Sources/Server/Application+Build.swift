@@ -103,13 +103,15 @@ public func buildServer(
             webSocketRouter: router,
             configuration: .init(
                 maxFrameSize: max(configuration.relay.maxClientMessageBytes, 1 << 16),
-                // Small windows and memory level keep zlib at a few KB per connection instead of ~300 KB
-                // (tens of thousands of subscribers); typical events are small and go uncompressed, so a
-                // fan-out does not deflate the same bytes once per subscriber.
-                extensions: configuration.relay.compression ? [.perMessageDeflate(
-                    clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
-                    maxDecompressedFrameSize: configuration.relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
-                )] : [],
+                // Small windows and memory level keep a compressed message's zlib state at a few KB, and it
+                // only exists while such a message passes (`OnDemandDeflateBuilder`); events go out
+                // uncompressed, so a fan-out does not deflate the same bytes once per subscriber.
+                extensions: configuration.relay.compression ? [WebSocketExtensionFactory {
+                    OnDemandDeflateBuilder(
+                        clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
+                        maxDecompressedFrameSize: configuration.relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
+                    )
+                }] : [],
                 autoPing: .enabled(timePeriod: .milliseconds(Int(configuration.relay.pingInterval * 1000)))
             )
         ),

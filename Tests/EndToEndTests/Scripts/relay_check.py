@@ -77,6 +77,9 @@ async def fanout():
     start = snapshots[0]["seq"]
     extensions = subscribers[0].response.headers.get("Sec-WebSocket-Extensions", "")
     assert "permessage-deflate" in extensions, extensions
+    # No context takeover both ways: the server keeps no zlib state between messages (memory per subscriber),
+    # and this client's compressed subscribe messages were inflated all the same (every snapshot came).
+    assert "server_no_context_takeover" in extensions and "client_no_context_takeover" in extensions, extensions
     publish([notice(f"batch {i}") for i in range(30)])
     for i in range(20):
         publish(notice(f"single {i}"))
