@@ -59,6 +59,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RelayPostgres",
+            dependencies: [
+                "Relay", "WallClock",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "Archive",
             dependencies: [
                 "WallClock",
@@ -76,7 +84,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "Archive", "Alerts", "WallClock",
+                "Media", "HLS", "Relay", "RelayPostgres", "Archive", "Alerts", "WallClock",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

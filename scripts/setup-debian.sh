@@ -11,6 +11,7 @@ packages=(
   python3 python3-pip                                      # the independent m3u8 playlist parser
   chromium chromium-driver fonts-thai-tlwg                 # the browser tests of the web pages (Selenium), Thai glyphs
   nginx                                                    # the caching edge test (config/nginx-edge.conf)
+  postgresql                                               # the multi-node test (shared event log; its own cluster)
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  # Packages with services (nginx) must not start them here: the tests run their own on loopback, and a
+  # Packages with services (nginx, postgresql) must not start them here: the tests run their own on loopback, and a
   # busy port 80 would fail the install. policy-rc.d answers "not now" for the length of the install.
   added_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then

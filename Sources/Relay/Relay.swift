@@ -10,12 +10,19 @@ public actor Relay {
     private let log: any EventLog
     private var heads: [String: (seq: Int64, state: ChannelState)] = [:]
     private let publishing = AsyncLock()
+    /// Shared log: one catch-up at a time, so events reach the hub once and in order.
+    private let feeding = AsyncLock()
+    private let logger: Logger
 
-    public init(log: any EventLog, hub: Hub, channels: [String]) {
+    public init(log: any EventLog, hub: Hub, channels: [String], logger: Logger = Logger(label: "senate-live.relay")) {
         self.log = log
         self.hub = hub
         self.channels = Set(channels)
+        self.logger = logger
     }
+
+    /// Whether several nodes share the log (their events arrive through `followSharedLog`).
+    public nonisolated var isShared: Bool { log is any SharedEventLog }
 
     /// Loads each channel's last seq and state from the log.
     public func start() async throws {
@@ -31,44 +38,103 @@ public actor Relay {
     /// Stores `drafts` as one atomic batch and returns the stored events. A draft whose `id` was stored
     /// before returns that first event instead of a new one. Any invalid draft rejects the whole batch.
     public func publish(channel: String, drafts: [EventDraft], isBatch: Bool, now: Date = Date()) async throws -> [Event] {
-        try await publishing.withLock { try await publishLocked(channel: channel, drafts: drafts, isBatch: isBatch, now: now) }
+        _ = try head(channel: channel)
+        if let shared = log as? any SharedEventLog {
+            return try await publishShared(shared, channel: channel, drafts: drafts, isBatch: isBatch, now: now)
+        }
+        return try await publishing.withLock { try await publishLocked(channel: channel, drafts: drafts, isBatch: isBatch, now: now) }
     }
 
     private func publishLocked(channel: String, drafts: [EventDraft], isBatch: Bool, now: Date) async throws -> [Event] {
-        var (seq, state) = try head(channel: channel)
-        var result: [Event] = [], fresh: [Event] = []
-        var byId: [String: Event] = [:]
-        for (index, draft) in drafts.enumerated() {
-            if let id = draft.id {
-                var earlier = byId[id]
-                if earlier == nil { earlier = try await log.event(channel: channel, id: id) }
-                if let earlier {
-                    result.append(earlier)
-                    continue
-                }
-            }
-            do { try state.validate(draft) } catch let error as RelayError { throw error.inBatch(isBatch ? index : nil) }
-            seq += 1
-            let at = ISO8601.millisecond(draft.at ?? now)
-            let sitting: String? = draft.type == .sittingStarted
-                ? state.nextSittingId(channel: channel, at: at).id
-                : (state.sitting?.status == .ended ? nil : state.sitting?.id)
-            var event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, type: draft.type, at: at, data: draft.data)
-            event.subject = state.subject(of: event)
-            state.apply(event)
-            fresh.append(event)
-            result.append(event)
-            byId[event.id] = event
+        let log = log
+        let batch = try await Batch(channel: channel, drafts: drafts, isBatch: isBatch, now: now, head: try head(channel: channel)) {
+            try await log.event(channel: channel, id: $0)
         }
-        guard !fresh.isEmpty else { return result }
+        guard !batch.fresh.isEmpty else { return batch.result }
         // Encoded before the write: nothing can fail between "stored" and "sent to subscribers".
-        let encoded = try fresh.map(EncodedEvent.init)
-        do { try await log.append(fresh, state: state) } catch {
+        let encoded = try batch.fresh.map(EncodedEvent.init)
+        do { try await log.append(batch.fresh, state: batch.state) } catch {
             throw RelayError(.unavailable, code: "store_unavailable", "the event log refused the write: \(error)")
         }
-        heads[channel] = (seq, state)
+        heads[channel] = (batch.fresh.last?.seq ?? 0, batch.state)
         hub.publish(encoded, channel: channel)
-        return result
+        return batch.result
+    }
+
+    /// Several nodes write: the batch is made from the head stored in the log, under the log's channel lock,
+    /// and this node's subscribers get it the way every node's do, through `catchUp`.
+    private func publishShared(_ shared: any SharedEventLog, channel: String, drafts: [EventDraft], isBatch: Bool, now: Date) async throws -> [Event] {
+        let batch: Batch
+        do {
+            batch = try await shared.appendLocked(channel: channel) { seq, state, lookup in
+                let batch = try await Batch(channel: channel, drafts: drafts, isBatch: isBatch, now: now, head: (seq, state), earlier: lookup)
+                // Encodable, or refused before anything is stored.
+                _ = try batch.fresh.map(EncodedEvent.init)
+                return (batch.fresh, batch.state, batch)
+            }
+        } catch let error as RelayError {
+            throw error
+        } catch {
+            throw RelayError(.unavailable, code: "store_unavailable", "the event log refused the write: \(error)")
+        }
+        // Stored and acknowledged even if this node cannot read the log back now: the next notification
+        // or resync delivers them here too.
+        do { try await catchUp(channel: channel, stored: batch.fresh) } catch {
+            logger.warning("shared event log: stored events of \(channel) not yet delivered here: \(error)")
+        }
+        return batch.result
+    }
+
+    /// Shared log: brings this node's head of `channel` up to the log's, handing each new event to the hub
+    /// in seq order. `stored` are events this node has just written: when they are the next ones they are
+    /// taken as they are, without reading them back.
+    public func catchUp(channel: String, stored: [Event] = []) async throws {
+        guard channels.contains(channel) else { return }
+        try await feeding.withLock {
+            var (seq, state) = try head(channel: channel)
+            var page = stored.first?.seq == seq + 1 ? stored : []
+            let readBack = page.isEmpty
+            while true {
+                if page.isEmpty { page = try await log.events(channel: channel, after: seq, limit: 500) }
+                guard let first = page.first else { return }
+                guard first.seq == seq + 1 else {
+                    // The log no longer keeps the events after this node's head (it was away longer than
+                    // `relay.history`): start again from the stored head. Subscribers resume with `gap`.
+                    logger.error("shared event log: events \(seq + 1)..<\(first.seq) of \(channel) are no longer kept; skipping to the stored head")
+                    heads[channel] = try await log.head(channel: channel)
+                    return
+                }
+                let encoded = try page.map(EncodedEvent.init)
+                for event in page {
+                    state.apply(event)
+                    seq = event.seq
+                }
+                heads[channel] = (seq, state)
+                hub.publish(encoded, channel: channel)
+                if !readBack { return }
+                page = []
+            }
+        }
+    }
+
+    /// Shared log: follows the other nodes' writes until the log's change stream ends.
+    public func followSharedLog() async {
+        guard let shared = log as? any SharedEventLog else { return }
+        for await change in shared.changes() {
+            let targets: [String]
+            switch change {
+            case .appended(let channel, let seq):
+                guard let head = heads[channel], seq > head.seq else { continue }
+                targets = [channel]
+            case .resync:
+                targets = channels.sorted()
+            }
+            for channel in targets {
+                do { try await catchUp(channel: channel) } catch {
+                    logger.warning("shared event log: could not read new events of \(channel): \(error)")
+                }
+            }
+        }
     }
 
     /// Events after `seq`, for replay, with the oldest seq the log still keeps.

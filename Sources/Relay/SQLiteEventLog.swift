@@ -6,8 +6,6 @@ import GRDB
 public final class SQLiteEventLog: EventLog {
     private let database: DatabasePool
     private let history: Int64
-    private let encoder: JSONEncoder
-    private let decoder: JSONDecoder
 
     public init(path: String, history: Int64 = 100_000) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -18,10 +16,6 @@ public final class SQLiteEventLog: EventLog {
         }
         database = try DatabasePool(path: path, configuration: configuration)
         self.history = max(1, history)
-        encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .wallClock
-        decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .wallClock
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -45,18 +39,16 @@ public final class SQLiteEventLog: EventLog {
             try Row.fetchOne(db, sql: "SELECT seq, state FROM channels WHERE channel = ?", arguments: [channel])
         }
         guard let row else { return (0, ChannelState()) }
-        let state = try decoder.decode(ChannelState.self, from: Data((row["state"] as String).utf8))
-        return (row["seq"], state)
+        return (row["seq"], try StoredEventCoding.state(from: row["state"]))
     }
 
     public func append(_ events: [Event], state: ChannelState) async throws {
         guard let last = events.last else { return }
         let rows = try events.map { event in
-            [event.channel, event.seq, event.id, event.sitting, event.type.rawValue, ISO8601.format(event.at),
-             String(decoding: try encoder.encode(event.data), as: UTF8.self),
-             try event.subject.map { String(decoding: try encoder.encode($0), as: UTF8.self) }] as StatementArguments
+            let columns = try StoredEventCoding.columns(of: event)
+            return [event.channel, event.seq, event.id, event.sitting, columns.type, columns.at, columns.data, columns.subject] as StatementArguments
         }
-        let stateText = String(decoding: try encoder.encode(state), as: UTF8.self)
+        let stateText = try StoredEventCoding.text(of: state)
         let history = history
         try await database.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO events (channel, seq, id, sitting, type, at, data, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -93,13 +85,9 @@ public final class SQLiteEventLog: EventLog {
     }
 
     private func event(_ row: Row) throws -> Event {
-        guard let type = EventType(rawValue: row["type"]), let at = ISO8601.parse(row["at"]) else {
-            throw RelayError(.unavailable, code: "store_corrupt", "unreadable event row")
-        }
-        return Event(
-            seq: row["seq"], id: row["id"], channel: row["channel"], sitting: row["sitting"], type: type, at: at,
-            data: try decoder.decode(JSONValue.self, from: Data((row["data"] as String).utf8)),
-            subject: (row["subject"] as String?).flatMap { try? decoder.decode(EventSubject.self, from: Data($0.utf8)) }
+        try StoredEventCoding.event(
+            channel: row["channel"], seq: row["seq"], id: row["id"], sitting: row["sitting"],
+            type: row["type"], at: row["at"], data: row["data"], subject: row["subject"]
         )
     }
 }

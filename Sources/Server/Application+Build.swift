@@ -11,6 +11,7 @@ import Media
 import Metrics
 import Prometheus
 import Relay
+import RelayPostgres
 import ServiceLifecycle
 
 /// The request context of every route: HTTP routes and the `/ws` upgrade share one router.
@@ -49,9 +50,10 @@ public func buildServer(
     let renditions = hls.audioRendition ? [Rendition.source.rawValue, Rendition.audio.rawValue] : [Rendition.source.rawValue]
     let settings = SegmentSettings(partTarget: hls.partTarget, segmentTarget: hls.segmentTarget, audioRendition: hls.audioRendition)
 
+    let isIngest = configuration.has(.ingest), isRelay = configuration.has(.relay)
     var channels: [String: LiveChannel] = [:]
     var disks: [String: SegmentDisk] = [:]
-    for channel in configuration.channels {
+    for channel in configuration.channels where isIngest {
         let disk = SegmentDisk(root: mediaRoot.appendingPathComponent(channel.slug, isDirectory: true))
         disks[channel.slug] = disk
         let store = SegmentStore(channel: channel.slug, renditions: renditions, configuration: storeConfiguration, disk: disk)
@@ -59,9 +61,12 @@ public func buildServer(
     }
 
     let slugs = configuration.channels.map(\.slug)
-    let log = try SQLiteEventLog(path: configuration.dataDirectory + "/relay.sqlite", history: Int64(configuration.relay.history))
-    let relay = Relay(log: log, hub: Hub(), channels: slugs)
-    try await relay.start()
+    let (log, sharedLog) = try await openEventLog(configuration, logger: logger)
+    let relay = Relay(log: log, hub: Hub(), channels: slugs, logger: logger)
+    do { try await relay.start() } catch {
+        await sharedLog?.close()
+        throw error
+    }
     var secret = configuration.auth.secret
     if secret.isEmpty {
         secret = UUID().uuidString + UUID().uuidString
@@ -81,20 +86,27 @@ public func buildServer(
         allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
         allowMethods: [.get, .head, .options, .post, .put, .delete], maxAge: .seconds(600)
     ))
-    LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
-    OperationsRoutes(channels: channels, registry: registry, draining: draining).register(on: router)
-    RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
-    InputRoutes(channels: channels, authority: authority).register(on: router)
-    ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
+    var storeHealth: (@Sendable () async -> (store: Bool, notifier: Bool))?
+    if let sharedLog { storeHealth = { await sharedLog.health() } }
+    OperationsRoutes(channels: channels, registry: registry, draining: draining, storeHealth: storeHealth).register(on: router)
     WebRoutes(channels: slugs).register(on: router)
+    // Webhooks deliver from the ingest node only: one delivery per event however many relay nodes run.
     let webhookStore = try WebhookStore(path: configuration.dataDirectory + "/webhooks.sqlite")
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
-    WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
-    let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
-    router.ws("/ws") { _, _ in
-        .upgrade([:])
-    } onUpgrade: { inbound, outbound, context in
-        try await session.run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
+    if isIngest {
+        LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
+        InputRoutes(channels: channels, authority: authority).register(on: router)
+        ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
+        WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
+    }
+    if isRelay {
+        RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
+        let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
+        router.ws("/ws") { _, _ in
+            .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            try await session.run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
+        }
     }
 
     let application = Application(
@@ -127,8 +139,28 @@ public func buildServer(
     )
     let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
     let webhookService = WebhookService(channels: slugs, relay: relay, store: webhookStore, sender: webhookSender, logger: logger)
-    return SenateLiveServer(
-        application: application, channels: channels, relay: relay, authority: authority,
-        services: [application, archiveService, webhookService, channelsService]
-    )
+    // Start order; shutdown runs in reverse, so the shared log closes after everything that uses it.
+    var services: [any Service] = []
+    if let sharedLog { services.append(SharedLogService(relay: relay, log: sharedLog, logger: logger)) }
+    services.append(application)
+    if isIngest { services += [archiveService, webhookService, channelsService] }
+    return SenateLiveServer(application: application, channels: channels, relay: relay, authority: authority, services: services)
+}
+
+/// The event log `relay.store` names: SQLite under the data folder, or PostgreSQL shared with other nodes
+/// (returned twice: as the log, and as itself for the service that follows it and closes it).
+private func openEventLog(_ configuration: ServerConfiguration, logger: Logger) async throws -> (any EventLog, PostgresEventLog?) {
+    let history = Int64(configuration.relay.history)
+    guard configuration.relay.store != "sqlite" else {
+        return (try SQLiteEventLog(path: configuration.dataDirectory + "/relay.sqlite", history: history), nil)
+    }
+    do {
+        let log = try await PostgresEventLog(url: configuration.relay.store, history: history, logger: logger)
+        return (log, log)
+    } catch let error as PostgresStoreError {
+        throw ConfigurationError(key: "relay.store", error.description)
+    } catch {
+        // postgres-nio's errors describe themselves only when reflected (they may hold the query).
+        throw ConfigurationError(key: "relay.store", "PostgreSQL refused: \(String(reflecting: error))")
+    }
 }

@@ -8,6 +8,8 @@ struct OperationsRoutes: Sendable {
     let channels: [String: LiveChannel]
     let registry: PrometheusCollectorRegistry
     let draining: DrainFlag
+    /// A shared event log's state (nil for SQLite): not ready while the database or its notifications are down.
+    let storeHealth: (@Sendable () async -> (store: Bool, notifier: Bool))?
 
     func register(on router: Router<AppContext>) {
         router.get("/healthz") { _, _ in
@@ -16,8 +18,14 @@ struct OperationsRoutes: Sendable {
         router.get("/readyz") { _, _ in
             var states: [String: String] = [:]
             for (slug, channel) in channels { states[slug] = await channel.state.name }
-            let ready = !draining.isDraining
-            let body = try JSONEncoder().encode(ReadyBody(status: ready ? "ready" : "draining", channels: states))
+            let health = await storeHealth?()
+            let storeUp = health.map { $0.store && $0.notifier } ?? true
+            let ready = !draining.isDraining && storeUp
+            let body = try JSONEncoder().encode(ReadyBody(
+                status: draining.isDraining ? "draining" : (storeUp ? "ready" : "store_unavailable"), channels: states,
+                store: health.map { $0.store ? "ok" : "unreachable" } ?? "sqlite",
+                notifier: health.map { $0.notifier ? "listening" : "reconnecting" }
+            ))
             return Response(
                 status: ready ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json", .cacheControl: "no-store"],
@@ -37,6 +45,8 @@ struct OperationsRoutes: Sendable {
     private struct ReadyBody: Encodable {
         let status: String
         let channels: [String: String]
+        let store: String
+        let notifier: String?
     }
 }
 

@@ -20,7 +20,7 @@ extension ServerConfiguration {
         return configuration
     }
 
-    /// `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
+    /// `SENATE_LIVE_STORE`, `SENATE_LIVE_ROLES` (comma list), `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
     /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`, `_ARCHIVE_RETENTION_DAYS`, `_ARCHIVE_EXPORT_ON_END`,
     /// `_ARCHIVE_END_WAIT`, `_WEBHOOK_ALLOW_HOSTS` (comma list), `_WEBHOOK_RETRY_BASE`, `_WEBHOOK_RETRY_CAP`,
     /// `_WEBHOOK_RETRY_FOR`, `_WEBHOOK_MAX_FAILURES`, `_WEBHOOK_CONCURRENCY`, `_WEBHOOK_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
@@ -52,6 +52,14 @@ extension ServerConfiguration {
         if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
+        if let store = value("STORE") { relay.store = store }
+        if let list = value("ROLES") {
+            roles = try list.split(separator: ",").map { name in
+                let trimmed = name.trimmingCharacters(in: .whitespaces)
+                guard let role = Role(rawValue: trimmed) else { throw ConfigurationError(key: "SENATE_LIVE_ROLES", "unknown role '\(trimmed)': ingest, relay") }
+                return role
+            }
+        }
         if let history = try number("HISTORY", Int.self) { relay.history = history }
         if let queue = try number("SUBSCRIBER_QUEUE", Int.self) { relay.subscriberQueue = queue }
         if let bytes = try number("SUBSCRIBER_BUFFER_BYTES", Int.self) { relay.subscriberBufferBytes = bytes }
@@ -100,6 +108,10 @@ extension ServerConfiguration {
         guard hls.window >= 3 else { throw ConfigurationError(key: "hls.window", "must be at least 3 segments") }
         guard auth.secret.isEmpty || auth.secret.utf8.count >= 32 else {
             throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
+        }
+        guard !roles.isEmpty else { throw ConfigurationError(key: "roles", "name at least one of ingest, relay") }
+        guard relay.store == "sqlite" || relay.store.hasPrefix("postgres://") || relay.store.hasPrefix("postgresql://") else {
+            throw ConfigurationError(key: "relay.store", "sqlite, or a URL postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         }
         guard relay.history >= 1 else { throw ConfigurationError(key: "relay.history", "must be at least 1") }
         guard relay.subscriberBufferBytes >= 16 * 1024 else {

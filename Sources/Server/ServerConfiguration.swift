@@ -60,8 +60,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// What a node does. One node runs `ingest` (inputs, live HLS origin, archive, webhooks); any number run
+    /// `relay` (publishing, WebSocket and SSE subscribers) against one shared `relay.store`.
+    public enum Role: String, Sendable, Equatable, Codable, CaseIterable {
+        case ingest, relay
+    }
+
     /// Event relay settings.
     public struct RelaySettings: Sendable, Equatable, Codable {
+        /// The event log: `sqlite` (embedded, one node, under the data folder) or a PostgreSQL URL
+        /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]` shared by several nodes.
+        public var store = "sqlite"
         /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
         public var history = 100_000
         /// Messages a subscriber may have waiting before it is closed with 4008 (SSE; and WebSocket events
@@ -133,8 +142,12 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel = "info"
     public var channels: [Channel] = []
+    /// This node's roles (default both).
+    public var roles: [Role] = Role.allCases
 
     public init() {}
+
+    public func has(_ role: Role) -> Bool { roles.contains(role) }
 }
 
 extension ServerConfiguration.HTTP {
@@ -160,7 +173,7 @@ extension ServerConfiguration.HLS {
 }
 
 extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, dataDirectory, logLevel, channels }
+    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, dataDirectory, logLevel, channels, roles }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
@@ -172,15 +185,17 @@ extension ServerConfiguration {
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
+        roles = try container.decodeIfPresent([Role].self, forKey: .roles) ?? roles
     }
 }
 
 extension ServerConfiguration.RelaySettings {
     enum CodingKeys: String, CodingKey {
-        case history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
+        case store, history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        store = try container.decodeIfPresent(String.self, forKey: .store) ?? store
         history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
         subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
         subscriberBufferBytes = try container.decodeIfPresent(Int.self, forKey: .subscriberBufferBytes) ?? subscriberBufferBytes

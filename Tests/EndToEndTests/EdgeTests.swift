@@ -13,7 +13,7 @@ extension EndToEnd {
             init(origin: Int) throws {
                 folder = FileManager.default.temporaryDirectory.appendingPathComponent("edge-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                let port = try Edge.freePort()
+                let port = try Spawn.freePort()
                 self.port = port
                 let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                     .deletingLastPathComponent().appendingPathComponent("config/nginx-edge.conf")
@@ -48,31 +48,7 @@ extension EndToEnd {
 
             deinit { stop() }
 
-            /// Runs `nginx` with `arguments` and waits for it (posix_spawn + waitpid: nginx daemonizes, and
-            /// Foundation's Process did not notice its launcher exit here). Returns the exit status.
-            static func nginx(_ arguments: [String]) -> Int32 {
-                var pid = pid_t()
-                let argv = (["/usr/sbin/nginx"] + arguments).map { strdup($0) } + [nil]
-                defer { argv.forEach { free($0) } }
-                guard posix_spawn(&pid, "/usr/sbin/nginx", nil, nil, argv, environ) == 0 else { return -1 }
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 {
-                    if errno != EINTR { return 0 }  // reaped by someone else: it has exited
-                }
-                return (status >> 8) & 0xff
-            }
-
-            static func freePort() throws -> Int {
-                let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                defer { close(socket) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-                _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-                return Int(UInt16(bigEndian: address.sin_port))
-            }
+            static func nginx(_ arguments: [String]) -> Int32 { Spawn.run("/usr/sbin/nginx", arguments) }
         }
 
         @Test("ffmpeg reads the live stream through the nginx edge; repeated part requests and blocking reloads come from its cache")

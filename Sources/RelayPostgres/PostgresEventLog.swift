@@ -1,0 +1,251 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Relay
+import Synchronization
+
+/// `SharedEventLog` in PostgreSQL: several relay nodes append to the same channels.
+///
+/// - A write locks the channel's row in `relay_channels` (`SELECT … FOR UPDATE`) inside its transaction,
+///   so seqs stay gap-free and ordered per channel whichever node writes, and an id stored by any node is
+///   seen by the next writer (idempotency across nodes; the unique index on `(channel, id)` backs it).
+/// - The transaction ends with `pg_notify('senate_live_events', 'CHANNEL SEQ')`, which PostgreSQL delivers
+///   on commit only. A dedicated connection LISTENs; after it (re)connects it reports `.resync`, since
+///   notifications sent while it was away are lost: readers then read the table by seq.
+public final class PostgresEventLog: SharedEventLog, Sendable {
+    /// The NOTIFY channel.
+    public static let notifyChannel = "senate_live_events"
+    private let client: PostgresClient
+    private let connection: PostgresConnection.Configuration
+    private let history: Int64
+    private let logger: Logger
+    private let clientTask: Task<Void, Never>
+    private let listening = Atomic<Bool>(false)
+    private let (changeStream, changeSink) = AsyncStream.makeStream(of: SharedLogChange.self, bufferingPolicy: .bufferingNewest(4096))
+    private let listenerTask = Mutex<Task<Void, Never>?>(nil)
+
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`)
+    /// and creates the tables if they are missing.
+    public init(url: String, history: Int64 = 100_000, logger: Logger) async throws {
+        let settings = try PostgresURL(url)
+        connection = settings.connectionConfiguration
+        client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        let client = client
+        clientTask = Task { await client.run() }
+        // Lets the pool's run loop start first: a lease before it logs a warning (it would still be served).
+        try? await Task.sleep(for: .milliseconds(20))
+        self.history = max(1, history)
+        self.logger = logger
+        do {
+            // The pool retries a refused connection for ever: a start-up that cannot reach the database
+            // says so instead of hanging.
+            try await Self.within(.seconds(15), "cannot reach PostgreSQL at \(settings.host):\(settings.port)") { [self] in
+                try await createTables()
+            }
+        } catch {
+            clientTask.cancel()
+            throw error
+        }
+        // Runs until `close()` (which the server's shutdown calls).
+        let listener = Task { await self.listen() }
+        listenerTask.withLock { $0 = listener }
+    }
+
+    /// Stops listening and closes the connections.
+    public func close() async {
+        let listener = listenerTask.withLock { task in defer { task = nil }; return task }
+        listener?.cancel()
+        await listener?.value
+        changeSink.finish()
+        clientTask.cancel()
+        await clientTask.value
+    }
+
+    /// Whether the database answers (within `timeout`) and the notification connection is up.
+    public func health(timeout: Duration = .seconds(2)) async -> (store: Bool, notifier: Bool) {
+        let store = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger)) != nil }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        return (store, listening.load(ordering: .relaxed))
+    }
+
+    // MARK: EventLog
+
+    public func head(channel: String) async throws -> (seq: Int64, state: ChannelState) {
+        let rows = try await client.query("SELECT seq, state FROM relay_channels WHERE channel = \(channel)", logger: logger)
+        for try await (seq, state) in rows.decode((Int64, String).self) {
+            return (seq, try StoredEventCoding.state(from: state))
+        }
+        return (0, ChannelState())
+    }
+
+    /// Single-writer append; this log's writers use `appendLocked`.
+    public func append(_ events: [Event], state: ChannelState) async throws {
+        guard let channel = events.first?.channel else { return }
+        let _: Bool = try await appendLocked(channel: channel) { _, _, _ in (events, state, true) }
+    }
+
+    public func events(channel: String, after: Int64, limit: Int) async throws -> [Event] {
+        try await client.withConnection { connection in
+            try await Self.events(on: connection, query: """
+                SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events
+                WHERE channel = \(channel) AND seq > \(after) ORDER BY seq LIMIT \(limit)
+                """, logger: logger)
+        }
+    }
+
+    public func event(channel: String, id: String) async throws -> Event? {
+        try await client.withConnection { connection in try await Self.event(on: connection, channel: channel, id: id, logger: logger) }
+    }
+
+    public func oldestSeq(channel: String) async throws -> Int64? {
+        let rows = try await client.query("SELECT MIN(seq) FROM relay_events WHERE channel = \(channel)", logger: logger)
+        for try await seq in rows.decode(Int64?.self) { return seq }
+        return nil
+    }
+
+    // MARK: SharedEventLog
+
+    public func appendLocked<Value: Sendable>(
+        channel: String,
+        _ prepare: @Sendable (_ seq: Int64, _ state: ChannelState, _ lookup: StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
+    ) async throws -> Value {
+        let logger = logger, history = history
+        return try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let value = try await Self.appendInTransaction(on: connection, channel: channel, history: history, logger: logger, prepare)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    public func changes() -> AsyncStream<SharedLogChange> { changeStream }
+
+    // MARK: Internals
+
+    /// Runs `body`, or throws `message` after `limit`.
+    private static func within(_ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await body(); return true }
+            group.addTask { try await Task.sleep(for: limit); return false }
+            let finished = try await group.next() ?? false
+            group.cancelAll()
+            if !finished { throw PostgresStoreError(message) }
+        }
+    }
+
+    private static func appendInTransaction<Value: Sendable>(
+        on connection: PostgresConnection, channel: String, history: Int64, logger: Logger,
+        _ prepare: @Sendable (Int64, ChannelState, StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
+    ) async throws -> Value {
+        // The row exists before it is locked, so the first writes of a new channel serialize too.
+        let empty = try StoredEventCoding.text(of: ChannelState())
+        try await connection.query("INSERT INTO relay_channels (channel, seq, state) VALUES (\(channel), 0, \(empty)) ON CONFLICT (channel) DO NOTHING", logger: logger)
+        var head: (Int64, String)?
+        for try await row in try await connection.query("SELECT seq, state FROM relay_channels WHERE channel = \(channel) FOR UPDATE", logger: logger).decode((Int64, String).self) {
+            head = row
+        }
+        guard let (seq, stateText) = head else { throw RelayError(.unavailable, code: "store_corrupt", "channel row of \(channel) vanished") }
+        let prepared = try await prepare(seq, try StoredEventCoding.state(from: stateText)) { id in
+            try await event(on: connection, channel: channel, id: id, logger: logger)
+        }
+        guard let last = prepared.events.last else { return prepared.value }
+        for event in prepared.events {
+            let columns = try StoredEventCoding.columns(of: event)
+            try await connection.query("""
+                INSERT INTO relay_events (channel, seq, id, sitting, type, at, data, subject)
+                VALUES (\(channel), \(event.seq), \(event.id), \(event.sitting), \(columns.type), \(columns.at), \(columns.data), \(columns.subject))
+                """, logger: logger)
+        }
+        let stateText2 = try StoredEventCoding.text(of: prepared.state)
+        try await connection.query("UPDATE relay_channels SET seq = \(last.seq), state = \(stateText2) WHERE channel = \(channel)", logger: logger)
+        // Trim history in steps of 1000 so the delete is rare and cheap.
+        if last.seq % 1000 < Int64(prepared.events.count) && last.seq > history {
+            try await connection.query("DELETE FROM relay_events WHERE channel = \(channel) AND seq <= \(last.seq - history)", logger: logger)
+        }
+        let payload = "\(channel) \(last.seq)"
+        try await connection.query("SELECT pg_notify(\(notifyChannel), \(payload))", logger: logger)
+        return prepared.value
+    }
+
+    private static func event(on connection: PostgresConnection, channel: String, id: String, logger: Logger) async throws -> Event? {
+        try await events(on: connection, query: """
+            SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events WHERE channel = \(channel) AND id = \(id)
+            """, logger: logger).first
+    }
+
+    private static func events(on connection: PostgresConnection, query: PostgresQuery, logger: Logger) async throws -> [Event] {
+        var events: [Event] = []
+        let rows = try await connection.query(query, logger: logger)
+        for try await (channel, seq, id, sitting, type, at, data, subject) in rows.decode((String, Int64, String, String?, String, String, String, String?).self) {
+            events.append(try StoredEventCoding.event(channel: channel, seq: seq, id: id, sitting: sitting, type: type, at: at, data: data, subject: subject))
+        }
+        return events
+    }
+
+    private func createTables() async throws {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                // Nodes starting together would race on CREATE TABLE IF NOT EXISTS: one at a time.
+                try await connection.query("SELECT pg_advisory_xact_lock(7262801)", logger: logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS relay_events (
+                        channel TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT NOT NULL, sitting TEXT,
+                        type TEXT NOT NULL, at TEXT NOT NULL, data TEXT NOT NULL, subject TEXT,
+                        PRIMARY KEY (channel, seq))
+                    """, logger: logger)
+                try await connection.query("CREATE UNIQUE INDEX IF NOT EXISTS relay_events_id ON relay_events (channel, id)", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS relay_channels (channel TEXT PRIMARY KEY, seq BIGINT NOT NULL, state TEXT NOT NULL)",
+                    logger: logger
+                )
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Keeps a LISTEN connection open until cancelled, reconnecting after a failure.
+    private func listen() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    on: PostgresClient.defaultEventLoopGroup.next(), configuration: connection, id: 0, logger: logger
+                ).get()
+                defer { Task { try? await connection.close() } }
+                try await connection.listen(on: Self.notifyChannel) { notifications in
+                    listening.store(true, ordering: .relaxed)
+                    attempt = 0
+                    // Anything sent before LISTEN took effect is read from the table.
+                    changeSink.yield(.resync)
+                    for try await notification in notifications {
+                        let parts = notification.payload.split(separator: " ")
+                        if parts.count == 2, let seq = Int64(parts[1]) {
+                            changeSink.yield(.appended(channel: String(parts[0]), seq: seq))
+                        }
+                    }
+                }
+            } catch {
+                if !Task.isCancelled {
+                    logger.warning("shared event log: notification connection lost; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+            listening.store(false, ordering: .relaxed)
+            attempt += 1
+            try? await Task.sleep(for: .milliseconds(min(5000, 250 * attempt)))
+        }
+    }
+}

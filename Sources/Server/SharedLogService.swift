@@ -1,0 +1,34 @@
+import Logging
+import Relay
+import RelayPostgres
+import ServiceLifecycle
+
+/// Several nodes on one PostgreSQL event log: hands the events other nodes store to this node's hub (woken
+/// by LISTEN/NOTIFY, with a look at the table every few seconds in case a notification was lost), and
+/// closes the log when the server stops. It is the first service, so it stops after those that publish.
+struct SharedLogService: Service {
+    let relay: Relay
+    let log: PostgresEventLog
+    let logger: Logger
+    /// Seconds between looks at the table without a notification.
+    var pollInterval: Duration = .seconds(5)
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await relay.followSharedLog() }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: pollInterval)
+                    for channel in relay.channels.sorted() {
+                        do { try await relay.catchUp(channel: channel) } catch {
+                            logger.warning("shared event log: could not read \(channel): \(error)")
+                        }
+                    }
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        await log.close()
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// Two nodes on one PostgreSQL event log (a throwaway cluster from Debian's `postgresql` package).
+    @Suite("Several nodes on PostgreSQL")
+    struct MultiNodeEndToEnd {
+        @Test("subscribers on two nodes see the same events in order from publishers on both; lost notifications and a killed node lose nothing")
+        func twoNodes() async throws {
+            let database = try PostgresCluster()
+            defer { database.stop() }
+            let shared = RelayEndToEnd.environment(["SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate"])
+            let nodeA = try ServerProcess(environment: shared)
+            defer { nodeA.stop() }
+            let nodeB = try ServerProcess(environment: shared.merging(["SENATE_LIVE_ROLES": "relay"]) { _, new in new })
+            defer { nodeB.stop() }
+
+            // Both report the shared store; B, a relay node, does not serve the ingest side.
+            for node in [nodeA, nodeB] {
+                let ready = try await HTTP.get("\(node.baseURL)/readyz")
+                let body = try #require(try JSONSerialization.jsonObject(with: ready.body) as? [String: Any])
+                #expect(ready.status == 200 && body["store"] as? String == "ok" && body["notifier"] as? String == "listening", "\(body)")
+            }
+            #expect(try await HTTP.get("\(nodeB.baseURL)/live/senate/master.m3u8").status == 404)
+            #expect(try await HTTP.get("\(nodeA.baseURL)/api/v1/channels/senate/state").status == 200)
+
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/multinode_check.py")
+            let result = try Tool.run("python3", [
+                script.path, nodeA.baseURL, nodeB.baseURL, try RelayEndToEnd.token(),
+                "\(nodeB.process.processIdentifier)", "\(database.port)",
+            ], timeout: 180)
+            #expect(result.succeeded, "\(result.stderr.suffix(3000))\nnode A: \(nodeA.log.suffix(1500))\nnode B: \(nodeB.log.suffix(1500))")
+
+            // The survivor's history is whole: seqs 1…N with no gap, whoever wrote them.
+            let page = try await HTTP.get("\(nodeA.baseURL)/api/v1/channels/senate/events?since=0&limit=1000")
+            let events = try #require((try JSONSerialization.jsonObject(with: page.body) as? [String: Any])?["events"] as? [[String: Any]])
+            let seqs = events.compactMap { ($0["seq"] as? NSNumber)?.int64Value }
+            #expect(seqs == Array(1...Int64(seqs.count)) && seqs.count == 170, "\(seqs.count) events")
+        }
+
+        @Test("a bad store URL or an unreachable database stops the start with a clear error")
+        func badStore() throws {
+            let cases = [
+                ("mysql://x@127.0.0.1/db", "relay.store"),
+                ("postgres://postgres@127.0.0.1:\(try Spawn.freePort())/postgres?sslmode=disable", "cannot reach PostgreSQL"),
+            ]
+            for (store, expected) in cases {
+                do {
+                    let server = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_STORE": store]))
+                    server.stop()
+                    Issue.record("started with store \(store)")
+                } catch let error as FixtureError {
+                    #expect(error.message.contains(expected), "\(error.message.suffix(800))")
+                }
+            }
+        }
+    }
+}
