@@ -85,6 +85,22 @@ def proc_status_kb(pid, key):
     return None
 
 
+def servers_kb(pids, key):
+    """Sum of a /proc/PID/status figure over the server processes (None if one is unreadable)."""
+    values = [proc_status_kb(pid, key) for pid in pids]
+    return None if None in values else sum(values)
+
+
+def servers_fds(pids):
+    values = [proc_fds(pid) for pid in pids]
+    return None if None in values else sum(values)
+
+
+def servers_cpu(pids):
+    values = [proc_cpu_seconds(pid) for pid in pids]
+    return None if None in values else sum(values)
+
+
 def proc_fds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -491,9 +507,12 @@ def wait_for(workers, kind, timeout):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True, help="http://HOST:PORT of the server")
+    parser.add_argument("--url", required=True, action="append",
+                        help="http://HOST:PORT of the server; repeat for several nodes on one shared store (subscribers "
+                             "are spread over them by worker, events are published to each in turn)")
     parser.add_argument("--token", required=True, help="publish token (JWT)")
-    parser.add_argument("--server-pid", type=int, required=True, help="pid of the server (for RSS and CPU)")
+    parser.add_argument("--server-pid", type=int, required=True, action="append",
+                        help="pid of the server (for RSS and CPU); one per --url")
     args = parser.parse_args()
 
     n = env_int("SUBSCRIBERS", 10000)
@@ -504,8 +523,10 @@ def main():
     client = os.environ.get("CLIENT", "").strip() or ("swift" if bench_bin and os.access(bench_bin, os.X_OK) else "sansio")
     compression = os.environ.get("COMPRESSION", "deflate").strip() or "deflate"
     channel = os.environ.get("CHANNEL", "senate").strip() or "senate"
-    base = urllib.parse.urlsplit(args.url)
-    host, port = base.hostname, base.port
+    nodes = [(u.hostname, u.port) for u in map(urllib.parse.urlsplit, args.url)]
+    host, port = nodes[0]
+    if len(args.server_pid) != len(nodes):
+        sys.exit("give one --server-pid per --url")
     source_env = os.environ.get("SOURCE_ADDRS", "").strip()
     if source_env == "none":
         source_addrs = []
@@ -523,13 +544,14 @@ def main():
         sys.exit("COMPRESSION must be deflate or none")
 
     cfg = {
-        "ws_url": f"ws://{host}:{port}/ws", "channel": channel, "client": client, "compression": compression,
+        "ws_urls": [f"ws://{h}:{p}/ws" for h, p in nodes], "channel": channel, "client": client, "compression": compression,
         "source_addrs": source_addrs, "workers": workers_n, "bench_bin": bench_bin,
         "connect_concurrency": env_int("CONNECT_CONCURRENCY", 200),
         "connect_timeout": env_float("CONNECT_TIMEOUT", 600), "grace": env_float("GRACE", 15),
     }
     settle = env_float("SETTLE", 3)
-    spid = args.server_pid
+    spids = args.server_pid
+    spid = spids[0]
     cores = os.cpu_count()
 
     try:
@@ -538,7 +560,8 @@ def main():
     except ImportError:
         loop_name = "asyncio (stdlib loop)"
     import websockets
-    print(f"fanout: {n} subscribers, {rate:g} events/s for {duration:g}s, channel {channel}")
+    print(f"fanout: {n} subscribers, {rate:g} events/s for {duration:g}s, channel {channel}"
+          + (f", {len(nodes)} nodes (subscribers spread by worker, events published to each node in turn)" if len(nodes) > 1 else ""))
     library = "senate-live-bench (SwiftNIO)" if client == "swift" else f"websockets {websockets.__version__} {client} client, {loop_name}"
     print(f"  client: {workers_n} worker processes, {library}, "
           f"compression offered: {compression}, source addresses: {' '.join(source_addrs) or 'default'}")
@@ -562,26 +585,27 @@ def main():
           + ("  <-- other processes are using the CPU: expect skewed results" if background > 15 else ""))
 
     # --- memory before ---------------------------------------------------------------------------
-    rss_before = proc_status_kb(spid, "VmRSS")
-    fds_before = proc_fds(spid)
-    print(f"\nserver pid {spid}: RSS before connecting {rss_before} KB, fds {fds_before}")
+    rss_before = servers_kb(spids, "VmRSS")
+    fds_before = servers_fds(spids)
+    print(f"\nserver pid {' '.join(map(str, spids))}: RSS before connecting {rss_before} KB, fds {fds_before}")
 
     # --- connect ---------------------------------------------------------------------------------
     ctx = mp.get_context("fork")
     workers = []
     shares = [n // workers_n + (1 if i < n % workers_n else 0) for i in range(workers_n)]
-    cpu0 = proc_cpu_seconds(spid)
+    cpu0 = servers_cpu(spids)
     sys0 = system_cpu()
     t_connect = time.time()
     for i, share in enumerate(shares):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=swift_worker_main if client == "swift" else worker_main, args=(i, share, cfg, child), daemon=True)
+        worker_cfg = dict(cfg, ws_url=cfg["ws_urls"][i % len(cfg["ws_urls"])])
+        proc = ctx.Process(target=swift_worker_main if client == "swift" else worker_main, args=(i, share, worker_cfg, child), daemon=True)
         proc.start()
         child.close()
         workers.append((proc, parent))
     readies = wait_for(workers, "ready", cfg["connect_timeout"] + 30)
     connect_wall = time.time() - t_connect
-    cpu1 = proc_cpu_seconds(spid)
+    cpu1 = servers_cpu(spids)
     sys1 = system_cpu()
     subscribed = sum(r["subscribed"] for r in readies)
     failed = sum(r["failed"] for r in readies)
@@ -593,8 +617,8 @@ def main():
             print(f"  worker {i}: {count} x {error}")
 
     time.sleep(settle)
-    rss_after = proc_status_kb(spid, "VmRSS")
-    fds_after = proc_fds(spid)
+    rss_after = servers_kb(spids, "VmRSS")
+    fds_after = servers_fds(spids)
     if rss_before is None or rss_after is None:
         print("memory: server RSS not readable")
         per_conn = None
@@ -607,13 +631,13 @@ def main():
 
     # --- publish ---------------------------------------------------------------------------------
     total = int(round(rate * duration))
-    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conns = [http.client.HTTPConnection(h, p, timeout=30) for h, p in nodes]
     headers = {"Authorization": f"Bearer {args.token}", "Content-Type": "application/json"}
     path = f"/api/v1/channels/{channel}/events"
     seqs, post_ms, post_errors = [], [], []
     # CLIENT=swift: the subscribers' CPU is spent in the senate-live-bench processes.
     wpids = [r.get("pid", proc.pid) for r, (proc, _) in zip(readies, workers)]
-    cpu_a = {pid: proc_cpu_seconds(pid) for pid in [spid] + wpids}
+    cpu_a = {pid: proc_cpu_seconds(pid) for pid in spids + wpids}
     self_a = time.process_time()
     sys_a = system_cpu()
     t0 = time.time() + 0.2
@@ -628,14 +652,15 @@ def main():
         if first_send is None:
             first_send = sent
         body = json.dumps({"type": "notice", "data": {"text": f"t={sent:.6f}"}})
+        node = i % len(nodes)
         try:
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
+            conns[node].request("POST", path, body=body, headers=headers)
+            response = conns[node].getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException) as error:
             post_errors.append(repr(error))
-            conn.close()
-            conn = http.client.HTTPConnection(host, port, timeout=30)
+            conns[node].close()
+            conns[node] = http.client.HTTPConnection(*nodes[node], timeout=30)
             continue
         post_ms.append((time.time() - sent) * 1000)
         if response.status != 201:
@@ -645,16 +670,17 @@ def main():
         for event in stored if isinstance(stored, list) else [stored]:
             seqs.append(event["seq"])
     publish_end = time.time()
-    conn.close()
+    for conn in conns:
+        conn.close()
     for _, pipe in workers:
         pipe.send(("stop", {"seqs": seqs}))
     results = wait_for(workers, "result", cfg["grace"] + 120)
-    cpu_b = {pid: proc_cpu_seconds(pid) for pid in [spid] + wpids}
+    cpu_b = {pid: proc_cpu_seconds(pid) for pid in spids + wpids}
     self_b = time.process_time()
     sys_b = system_cpu()
     window = time.time() - t0
-    rss_end = proc_status_kb(spid, "VmRSS")
-    hwm = proc_status_kb(spid, "VmHWM")
+    rss_end = servers_kb(spids, "VmRSS")
+    hwm = servers_kb(spids, "VmHWM")
     for _, pipe in workers:
         try:
             pipe.send(("quit", None))
@@ -720,9 +746,9 @@ def main():
         a, b = cpu_a.get(pid), cpu_b.get(pid)
         return f"{100 * (b - a) / window:.0f}%" if a is not None and b is not None else "n/a"
     busy = (sys_b[0] - sys_a[0]) / max(1, sys_b[1] - sys_a[1])          # fraction of all cores
-    ours = sum((cpu_b[p] - cpu_a[p]) for p in [spid] + wpids if cpu_a.get(p) is not None and cpu_b.get(p) is not None)
+    ours = sum((cpu_b[p] - cpu_a[p]) for p in spids + wpids if cpu_a.get(p) is not None and cpu_b.get(p) is not None)
     ours += self_b - self_a
-    print(f"  server {pct(spid)};  clients " + ", ".join(pct(pid) for pid in wpids)
+    print(f"  server{'s' if len(spids) > 1 else ''} {', '.join(pct(pid) for pid in spids)};  clients " + ", ".join(pct(pid) for pid in wpids)
           + f";  publisher {100 * (self_b - self_a) / window:.0f}%;  machine busy {100 * busy:.0f}% of {cores} cores "
           f"(other processes: {max(0.0, 100 * (busy * cores - ours / window)):.0f}% of one core)")
     print(f"server memory: RSS {rss_end} KB at the end, peak (VmHWM) {hwm} KB")

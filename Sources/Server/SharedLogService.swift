@@ -21,6 +21,7 @@ struct SharedLogService: Service {
                     try? await Task.sleep(for: pollInterval)
                     for channel in relay.channels.sorted() {
                         do { try await relay.catchUp(channel: channel) } catch {
+                            if Task.isCancelled { return }
                             logger.warning("shared event log: could not read \(channel): \(error)")
                         }
                     }
