@@ -25,7 +25,7 @@ public protocol SharedEventLog: EventLog {
     /// atomically, and tells the other nodes. Nothing is stored when `prepare` throws or returns no events.
     func appendLocked<Value: Sendable>(
         channel: String,
-        _ prepare: @Sendable (_ seq: Int64, _ state: ChannelState, _ lookup: StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
+        _ prepare: @escaping @Sendable (_ seq: Int64, _ state: ChannelState, _ lookup: StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
     ) async throws -> Value
 
     /// What the log hears from other nodes, until it closes: `.appended` when a channel gained events,

@@ -18,6 +18,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     private let client: PostgresClient
     private let connection: PostgresConnection.Configuration
     private let history: Int64
+    /// Longest wait for a read or a write (and for the tables at start-up).
+    private let queryTimeout: Duration
     private let logger: Logger
     private let clientTask: Task<Void, Never>
     private let listening = Atomic<Bool>(false)
@@ -26,7 +28,7 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`)
     /// and creates the tables if they are missing.
-    public init(url: String, history: Int64 = 100_000, logger: Logger) async throws {
+    public init(url: String, history: Int64 = 100_000, queryTimeout: Duration = .seconds(10), logger: Logger) async throws {
         let settings = try PostgresURL(url)
         connection = settings.connectionConfiguration
         client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
@@ -35,11 +37,12 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         // Lets the pool's run loop start first: a lease before it logs a warning (it would still be served).
         try? await Task.sleep(for: .milliseconds(20))
         self.history = max(1, history)
+        self.queryTimeout = queryTimeout
         self.logger = logger
         do {
             // The pool retries a refused connection for ever: a start-up that cannot reach the database
             // says so instead of hanging.
-            try await Self.within(.seconds(15), "cannot reach PostgreSQL at \(settings.host):\(settings.port)") { [self] in
+            try await Self.within(queryTimeout + .seconds(5), "cannot reach PostgreSQL at \(settings.host):\(settings.port)") { [self] in
                 try await createTables()
             }
         } catch {
@@ -76,11 +79,13 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     // MARK: EventLog
 
     public func head(channel: String) async throws -> (seq: Int64, state: ChannelState) {
-        let rows = try await client.query("SELECT seq, state FROM relay_channels WHERE channel = \(channel)", logger: logger)
-        for try await (seq, state) in rows.decode((Int64, String).self) {
-            return (seq, try StoredEventCoding.state(from: state))
+        try await answered { [client, logger] in
+            let rows = try await client.query("SELECT seq, state FROM relay_channels WHERE channel = \(channel)", logger: logger)
+            for try await (seq, state) in rows.decode((Int64, String).self) {
+                return (seq, try StoredEventCoding.state(from: state))
+            }
+            return (0, ChannelState())
         }
-        return (0, ChannelState())
     }
 
     /// Single-writer append; this log's writers use `appendLocked`.
@@ -90,40 +95,48 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     }
 
     public func events(channel: String, after: Int64, limit: Int) async throws -> [Event] {
-        try await client.withConnection { connection in
-            try await Self.events(on: connection, query: """
-                SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events
-                WHERE channel = \(channel) AND seq > \(after) ORDER BY seq LIMIT \(limit)
-                """, logger: logger)
+        try await answered { [client, logger] in
+            try await client.withConnection { connection in
+                try await Self.events(on: connection, query: """
+                    SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events
+                    WHERE channel = \(channel) AND seq > \(after) ORDER BY seq LIMIT \(limit)
+                    """, logger: logger)
+            }
         }
     }
 
     public func event(channel: String, id: String) async throws -> Event? {
-        try await client.withConnection { connection in try await Self.event(on: connection, channel: channel, id: id, logger: logger) }
+        try await answered { [client, logger] in
+            try await client.withConnection { connection in try await Self.event(on: connection, channel: channel, id: id, logger: logger) }
+        }
     }
 
     public func oldestSeq(channel: String) async throws -> Int64? {
-        let rows = try await client.query("SELECT MIN(seq) FROM relay_events WHERE channel = \(channel)", logger: logger)
-        for try await seq in rows.decode(Int64?.self) { return seq }
-        return nil
+        try await answered { [client, logger] in
+            let rows = try await client.query("SELECT MIN(seq) FROM relay_events WHERE channel = \(channel)", logger: logger)
+            for try await seq in rows.decode(Int64?.self) { return seq }
+            return nil
+        }
     }
 
     // MARK: SharedEventLog
 
     public func appendLocked<Value: Sendable>(
         channel: String,
-        _ prepare: @Sendable (_ seq: Int64, _ state: ChannelState, _ lookup: StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
+        _ prepare: @escaping @Sendable (_ seq: Int64, _ state: ChannelState, _ lookup: StoredEventLookup) async throws -> (events: [Event], state: ChannelState, value: Value)
     ) async throws -> Value {
-        let logger = logger, history = history
-        return try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let value = try await Self.appendInTransaction(on: connection, channel: channel, history: history, logger: logger, prepare)
-                try await connection.query("COMMIT", logger: logger)
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        // A write that times out may still commit: publishers retry with the same id (idempotent).
+        try await answered { [client, logger, history] in
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await Self.appendInTransaction(on: connection, channel: channel, history: history, logger: logger, prepare)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
         }
     }
@@ -132,15 +145,24 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 
     // MARK: Internals
 
-    /// Runs `body`, or throws `message` after `limit`.
-    private static func within(_ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask { try await body(); return true }
-            group.addTask { try await Task.sleep(for: limit); return false }
-            let finished = try await group.next() ?? false
-            group.cancelAll()
-            if !finished { throw PostgresStoreError(message) }
+    /// Runs `body`, or throws `message` after `limit`. The connection pool waits for ever for a database
+    /// that is down; a publisher or a subscriber's replay should get an error (503) instead.
+    private static func within<T: Sendable>(_ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: TimedOutcome<T>.self) { group in
+            group.addTask { .done(try await body()) }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return .timedOut
+            }
+            defer { group.cancelAll() }
+            guard case .done(let value)? = try await group.next() else { throw PostgresStoreError(message) }
+            return value
         }
+    }
+
+    /// `body` within `queryTimeout`.
+    private func answered<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Self.within(queryTimeout, "PostgreSQL did not answer within \(queryTimeout)", body)
     }
 
     private static func appendInTransaction<Value: Sendable>(
@@ -248,4 +270,10 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
             try? await Task.sleep(for: .milliseconds(min(5000, 250 * attempt)))
         }
     }
+}
+
+/// What finished first in `PostgresEventLog.within`.
+private enum TimedOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case timedOut
 }

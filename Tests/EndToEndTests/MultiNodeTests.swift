@@ -38,6 +38,49 @@ extension EndToEnd {
             #expect(seqs == Array(1...Int64(seqs.count)) && seqs.count == 170, "\(seqs.count) events")
         }
 
+        @Test("the database goes away: publishes answer 503 and nothing is lost; it comes back: the retried id is stored once and publishing resumes")
+        func outage() async throws {
+            let database = try PostgresCluster()
+            defer { database.stop() }
+            let node = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate"]))
+            defer { node.stop() }
+            let token = try RelayEndToEnd.token()
+            func publish(_ text: String, id: String) async throws -> HTTP.Reply {
+                try await HTTP.post(
+                    "\(node.baseURL)/api/v1/channels/senate/events", body: Data(#"{"id":"\#(id)","type":"notice","data":{"text":"\#(text)"}}"#.utf8),
+                    headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
+                )
+            }
+            #expect(try await publish("before", id: "n-1").status == 201)
+
+            database.pause()
+            let refused = try await publish("during", id: "n-2")
+            #expect(refused.status == 503 && String(decoding: refused.body, as: UTF8.self).contains("store_unavailable"), "\(refused.status)")
+            let ready = try await HTTP.get("\(node.baseURL)/readyz")
+            #expect(ready.status == 503, "\(String(decoding: ready.body, as: UTF8.self))")
+
+            try database.start()
+            // The publisher retries with the same id: stored once, whatever the first attempt did.
+            var stored: HTTP.Reply?
+            for _ in 0..<40 {
+                stored = try await publish("during", id: "n-2")
+                if stored?.status == 201 || stored?.status == 200 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(stored?.status == 201 || stored?.status == 200)
+            #expect(try await publish("after", id: "n-3").status == 201)
+            let page = try await HTTP.get("\(node.baseURL)/api/v1/channels/senate/events?since=0")
+            let events = try #require((try JSONSerialization.jsonObject(with: page.body) as? [String: Any])?["events"] as? [[String: Any]])
+            #expect(events.compactMap { $0["id"] as? String } == ["n-1", "n-2", "n-3"])
+            #expect(events.compactMap { ($0["seq"] as? NSNumber)?.intValue } == [1, 2, 3])
+            var readyAgain = false
+            for _ in 0..<40 where !readyAgain {
+                readyAgain = try await HTTP.get("\(node.baseURL)/readyz").status == 200
+                if !readyAgain { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(readyAgain)
+        }
+
         @Test("a bad store URL or an unreachable database stops the start with a clear error")
         func badStore() throws {
             let cases = [

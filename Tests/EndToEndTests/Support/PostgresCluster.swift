@@ -26,10 +26,21 @@ final class PostgresCluster: @unchecked Sendable {
         guard run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]) == 0 else {
             throw FixtureError(message: "initdb failed in \(folder.path)")
         }
+        try start()
+    }
+
+    /// Starts the server (again).
+    func start() throws {
         let options = "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        let data = folder.appendingPathComponent("data").path
         guard run("pg_ctl", ["-D", data, "-l", folder.appendingPathComponent("log").path, "-o", options, "-w", "-t", "60", "start"]) == 0 else {
             throw FixtureError(message: "pg_ctl start failed: \(log)")
         }
+    }
+
+    /// Stops the server, keeping its data (a database outage).
+    func pause() {
+        _ = run("pg_ctl", ["-D", folder.appendingPathComponent("data").path, "-m", "fast", "-w", "stop"])
     }
 
     var log: String { (try? String(contentsOf: folder.appendingPathComponent("log"), encoding: .utf8)) ?? "" }
