@@ -527,6 +527,8 @@ def main():
     host, port = nodes[0]
     if len(args.server_pid) != len(nodes):
         sys.exit("give one --server-pid per --url")
+    if workers_n < len(nodes):
+        sys.exit(f"WORKERS ({workers_n}) must be at least the number of nodes ({len(nodes)}): subscribers go to nodes by worker")
     source_env = os.environ.get("SOURCE_ADDRS", "").strip()
     if source_env == "none":
         source_addrs = []

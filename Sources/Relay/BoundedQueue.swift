@@ -28,5 +28,11 @@ public final class BoundedQueue<Element: Sendable>: Sendable {
 
     public var hasOverflowed: Bool { overflowed.load(ordering: .relaxed) }
 
+    /// Ends the queue as if it had overflowed: the consumer closes its client, which resumes with `since`.
+    public func abandon() {
+        overflowed.store(true, ordering: .relaxed)
+        continuation.finish()
+    }
+
     public func finish() { continuation.finish() }
 }

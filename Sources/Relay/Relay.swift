@@ -40,7 +40,9 @@ public actor Relay {
     public func publish(channel: String, drafts: [EventDraft], isBatch: Bool, now: Date = Date()) async throws -> [Event] {
         _ = try head(channel: channel)
         if let shared = log as? any SharedEventLog {
-            return try await publishShared(shared, channel: channel, drafts: drafts, isBatch: isBatch, now: now)
+            // One write at a time from this node: the others would each hold a pooled connection while
+            // waiting for the channel's row lock, starving reads.
+            return try await publishing.withLock { try await publishShared(shared, channel: channel, drafts: drafts, isBatch: isBatch, now: now) }
         }
         return try await publishing.withLock { try await publishLocked(channel: channel, drafts: drafts, isBatch: isBatch, now: now) }
     }
@@ -98,10 +100,12 @@ public actor Relay {
                 if page.isEmpty { page = try await log.events(channel: channel, after: seq, limit: 500) }
                 guard let first = page.first else { return }
                 guard first.seq == seq + 1 else {
-                    // The log no longer keeps the events after this node's head (it was away longer than
-                    // `relay.history`): start again from the stored head. Subscribers resume with `gap`.
+                    // The log no longer keeps the events after this node's head (it fell further behind than
+                    // `relay.history`): start again from the stored head, and end the subscribers' streams
+                    // so they resume with `since` and get `gap` + snapshot instead of silently missing events.
                     logger.error("shared event log: events \(seq + 1)..<\(first.seq) of \(channel) are no longer kept; skipping to the stored head")
                     heads[channel] = try await log.head(channel: channel)
+                    hub.sever(channel: channel)
                     return
                 }
                 let encoded = try page.map(EncodedEvent.init)

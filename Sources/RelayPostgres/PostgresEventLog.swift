@@ -31,7 +31,7 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     public init(url: String, history: Int64 = 100_000, queryTimeout: Duration = .seconds(10), logger: Logger) async throws {
         let settings = try PostgresURL(url)
         connection = settings.connectionConfiguration
-        client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        client = PostgresClient(configuration: settings.clientConfiguration(statementTimeout: queryTimeout), backgroundLogger: logger)
         let client = client
         clientTask = Task { await client.run() }
         // Lets the pool's run loop start first: a lease before it logs a warning (it would still be served).
@@ -146,7 +146,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     // MARK: Internals
 
     /// Runs `body`, or throws `message` after `limit`. The connection pool waits for ever for a database
-    /// that is down; a publisher or a subscriber's replay should get an error (503) instead.
+    /// that is down; a publisher or a subscriber's replay should get an error (503) instead. (A query
+    /// already sent is not cancelled by this; the session's `statement_timeout` ends it on the server.)
     private static func within<T: Sendable>(_ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: TimedOutcome<T>.self) { group in
             group.addTask { .done(try await body()) }
@@ -244,9 +245,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         var attempt = 0
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(
-                    on: PostgresClient.defaultEventLoopGroup.next(), configuration: connection, id: 0, logger: logger
-                ).get()
+                // The async form: cancellable, so `close()` does not wait out a connect timeout.
+                let connection = try await PostgresConnection.connect(configuration: connection, id: 0, logger: logger)
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: Self.notifyChannel) { notifications in
                     listening.store(true, ordering: .relaxed)

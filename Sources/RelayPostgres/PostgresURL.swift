@@ -36,8 +36,22 @@ struct PostgresURL {
         }
     }
 
-    var clientConfiguration: PostgresClient.Configuration {
-        PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+    /// Server-side limits on every session, so a stuck statement, a lock held by a node that vanished
+    /// mid-transaction, or a wait behind it ends on the server, not only in this process: the client-side
+    /// timeout cannot stop a query already sent.
+    static func sessionLimits(statementTimeout: Duration) -> [(String, String)] {
+        let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        return [
+            ("statement_timeout", "\(milliseconds)"),
+            ("lock_timeout", "\(max(1, milliseconds / 2))"),
+            ("idle_in_transaction_session_timeout", "\(milliseconds * 3)"),
+        ]
+    }
+
+    func clientConfiguration(statementTimeout: Duration) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.additionalStartupParameters = Self.sessionLimits(statementTimeout: statementTimeout)
+        return configuration
     }
 
     var connectionConfiguration: PostgresConnection.Configuration {

@@ -135,15 +135,20 @@ public func buildServer(
     )
     let inputs = Dictionary(uniqueKeysWithValues: configuration.channels.compactMap { channel in channel.input.map { (channel.slug, $0) } })
     let channelsService = ChannelsService(
-        channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, draining: draining, logger: logger
+        channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, logger: logger
     )
     let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
     let webhookService = WebhookService(channels: slugs, relay: relay, store: webhookStore, sender: webhookSender, logger: logger)
     // Start order; shutdown runs in reverse, so the shared log closes after everything that uses it.
     var services: [any Service] = []
-    if let sharedLog { services.append(SharedLogService(relay: relay, log: sharedLog, logger: logger)) }
+    if let sharedLog {
+        let poll = Duration.milliseconds(Int64(configuration.relay.sharedLogPoll * 1000))
+        services.append(SharedLogService(relay: relay, log: sharedLog, logger: logger, pollInterval: poll))
+    }
     services.append(application)
     if isIngest { services += [archiveService, webhookService, channelsService] }
+    // Last, so it is the first to hear of shutdown: /readyz turns traffic away before anything stops.
+    services.append(DrainService(draining: draining))
     return SenateLiveServer(application: application, channels: channels, relay: relay, authority: authority, services: services)
 }
 

@@ -16,6 +16,8 @@ final class FeedSubscriber<Element: Sendable>: HubSubscriber {
         if !accepted { RelayMetrics.shared.slowSubscriberDropped() }
         return accepted
     }
+
+    func severed() { queue.abandon() }
 }
 
 /// Bringing a subscriber up to date. The subscriber is registered with the hub *before* this runs, so
@@ -31,7 +33,12 @@ enum CatchUp {
 
     /// Delivers what a subscriber that has seen up to `since` (nil: nothing) needs; returns the last seq sent.
     static func run(relay: Relay, channel: String, since: Int64?, deliver: (Item) async throws -> Void) async throws -> Int64 {
-        let head = try await relay.head(channel: channel)
+        var head = try await relay.head(channel: channel)
+        if let since, since > head.seq, relay.isShared {
+            // Several nodes: the client saw events on another node that this one has not taken yet.
+            try await relay.catchUp(channel: channel)
+            head = try await relay.head(channel: channel)
+        }
         guard let since, since >= 0, since <= head.seq else {
             try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
             return head.seq

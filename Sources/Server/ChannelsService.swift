@@ -2,13 +2,13 @@ import Logging
 import Relay
 import ServiceLifecycle
 
-/// Runs every channel's configured input for the life of the process. On graceful shutdown it marks the
-/// server as draining, stops the inputs (each closes its open segment) and releases waiting requests.
+/// Runs every channel's configured input for the life of the process. On graceful shutdown (after
+/// `DrainService` marked the node as draining) it stops the inputs (each closes its open segment) and
+/// releases waiting requests.
 struct ChannelsService: Service {
     let channels: [LiveChannel]
     let relay: Relay
     let inputs: [String: ServerConfiguration.Input]
-    let draining: DrainFlag
     let logger: Logger
 
     func run() async throws {
@@ -26,7 +26,6 @@ struct ChannelsService: Service {
             sync.stop()
             await task.value
         }
-        draining.set()
         logger.info("draining: closing open segments")
         for channel in channels {
             await channel.stop()

@@ -94,6 +94,17 @@ final class DirectSubscriber: @unchecked Sendable {
         lock.withLock { follow = filter }
     }
 
+    /// Events this subscriber should have had are lost: stop, and close the connection as for a subscriber
+    /// that fell behind (4008), so the client resumes with `since` and is told of the gap.
+    func sever() {
+        let wasOpen: Bool = lock.withLock {
+            if case .closed = mode { return false }
+            mode = .closed
+            return true
+        }
+        if wasOpen { onOverflow() }
+    }
+
     /// Stops writing (unsubscribe or connection end).
     func close() {
         lock.withLock { mode = .closed }

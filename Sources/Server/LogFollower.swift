@@ -34,6 +34,8 @@ final class LogFollower: HubSubscriber {
         return true
     }
 
+    func severed() { wake.yield() }
+
     /// Makes it look at the log again (a periodic retry after a failure).
     func poke() { wake.yield() }
 

@@ -21,6 +21,16 @@ final class LoopFanout: HubSubscriber, @unchecked Sendable {
 
     func remove(_ subscriber: DirectSubscriber) { lock.withLock { _ = subscribers.removeValue(forKey: ObjectIdentifier(subscriber)) } }
 
+    func severed() {
+        eventLoop.execute {
+            let targets = self.lock.withLock { Array(self.subscribers.values) }
+            for target in targets {
+                target.sever()
+                self.remove(target)
+            }
+        }
+    }
+
     func deliver(_ event: EncodedEvent) -> Bool {
         eventLoop.execute {
             let targets = self.lock.withLock { Array(self.subscribers.values) }

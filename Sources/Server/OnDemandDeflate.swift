@@ -57,6 +57,8 @@ actor OnDemandDeflate: WebSocketExtension {
     }
 
     func processReceivedFrame(_ frame: WebSocketFrame, context: WebSocketExtensionContext) async throws -> WebSocketFrame {
+        // RFC 7692 §6.1: RSV1 marks a message's first frame only; set anywhere else the peer is broken.
+        if frame.rsv1, frame.opcode == .continuation { throw DeflateProtocolError() }
         // A compressed message starts with RSV1 set; its continuation frames follow with `receiving` set.
         if receiving == nil {
             guard frame.rsv1, frame.opcode == .text || frame.opcode == .binary else { return frame }
@@ -85,4 +87,9 @@ actor OnDemandDeflate: WebSocketExtension {
         receiving = nil
         sending = nil
     }
+}
+
+/// A frame that breaks permessage-deflate's rules; the connection is failed.
+struct DeflateProtocolError: Error, CustomStringConvertible {
+    var description: String { "permessage-deflate: RSV1 set on a continuation frame" }
 }

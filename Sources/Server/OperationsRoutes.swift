@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 
 /// `GET /healthz` (the process answers), `GET /readyz` (it should get traffic), `GET /metrics`.
@@ -47,6 +48,16 @@ struct OperationsRoutes: Sendable {
         let channels: [String: String]
         let store: String
         let notifier: String?
+    }
+}
+
+/// Sets the drain flag when graceful shutdown begins. The last service of the group, so the first to stop.
+struct DrainService: Service {
+    let draining: DrainFlag
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        draining.set()
     }
 }
 

@@ -20,7 +20,7 @@ extension ServerConfiguration {
         return configuration
     }
 
-    /// `SENATE_LIVE_STORE`, `SENATE_LIVE_ROLES` (comma list), `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
+    /// `SENATE_LIVE_STORE`, `SENATE_LIVE_SHARED_LOG_POLL`, `SENATE_LIVE_ROLES` (comma list), `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
     /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`, `_ARCHIVE_RETENTION_DAYS`, `_ARCHIVE_EXPORT_ON_END`,
     /// `_ARCHIVE_END_WAIT`, `_WEBHOOK_ALLOW_HOSTS` (comma list), `_WEBHOOK_RETRY_BASE`, `_WEBHOOK_RETRY_CAP`,
     /// `_WEBHOOK_RETRY_FOR`, `_WEBHOOK_MAX_FAILURES`, `_WEBHOOK_CONCURRENCY`, `_WEBHOOK_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
@@ -53,6 +53,7 @@ extension ServerConfiguration {
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
         if let store = value("STORE") { relay.store = store }
+        if let seconds = try number("SHARED_LOG_POLL", Double.self) { relay.sharedLogPoll = seconds }
         if let list = value("ROLES") {
             roles = try list.split(separator: ",").map { name in
                 let trimmed = name.trimmingCharacters(in: .whitespaces)
@@ -109,10 +110,16 @@ extension ServerConfiguration {
         guard auth.secret.isEmpty || auth.secret.utf8.count >= 32 else {
             throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
         }
-        guard !roles.isEmpty else { throw ConfigurationError(key: "roles", "name at least one of ingest, relay") }
+        guard roles?.isEmpty != true else { throw ConfigurationError(key: "roles", "name at least one of ingest, relay") }
         guard relay.store == "sqlite" || relay.store.hasPrefix("postgres://") || relay.store.hasPrefix("postgresql://") else {
             throw ConfigurationError(key: "relay.store", "sqlite, or a URL postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         }
+        // Nodes sharing a log must say which one ingests: left to the default, every node would run the
+        // webhooks and the archive, and each webhook would go out once per node.
+        guard relay.store == "sqlite" || roles != nil else {
+            throw ConfigurationError(key: "roles", "relay.store is shared: set roles on every node (ingest on exactly one, e.g. ingest,relay; relay on the others)")
+        }
+        guard relay.sharedLogPoll >= 0.1 else { throw ConfigurationError(key: "relay.sharedLogPoll", "must be at least 0.1 seconds") }
         guard relay.history >= 1 else { throw ConfigurationError(key: "relay.history", "must be at least 1") }
         guard relay.subscriberBufferBytes >= 16 * 1024 else {
             throw ConfigurationError(key: "relay.subscriberBufferBytes", "must be at least 16384")

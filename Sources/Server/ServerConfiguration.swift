@@ -71,6 +71,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// The event log: `sqlite` (embedded, one node, under the data folder) or a PostgreSQL URL
         /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]` shared by several nodes.
         public var store = "sqlite"
+        /// Shared store: seconds between looks at the table for events whose notification was lost.
+        public var sharedLogPoll = 5.0
         /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
         public var history = 100_000
         /// Messages a subscriber may have waiting before it is closed with 4008 (SSE; and WebSocket events
@@ -142,12 +144,12 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel = "info"
     public var channels: [Channel] = []
-    /// This node's roles (default both).
-    public var roles: [Role] = Role.allCases
+    /// This node's roles; unset means both, which only a node with its own SQLite log may leave unset.
+    public var roles: [Role]?
 
     public init() {}
 
-    public func has(_ role: Role) -> Bool { roles.contains(role) }
+    public func has(_ role: Role) -> Bool { (roles ?? Role.allCases).contains(role) }
 }
 
 extension ServerConfiguration.HTTP {
@@ -185,17 +187,18 @@ extension ServerConfiguration {
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
-        roles = try container.decodeIfPresent([Role].self, forKey: .roles) ?? roles
+        roles = try container.decodeIfPresent([Role].self, forKey: .roles)
     }
 }
 
 extension ServerConfiguration.RelaySettings {
     enum CodingKeys: String, CodingKey {
-        case store, history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
+        case store, sharedLogPoll, history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         store = try container.decodeIfPresent(String.self, forKey: .store) ?? store
+        sharedLogPoll = try container.decodeIfPresent(Double.self, forKey: .sharedLogPoll) ?? sharedLogPoll
         history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
         subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
         subscriberBufferBytes = try container.decodeIfPresent(Int.self, forKey: .subscriberBufferBytes) ?? subscriberBufferBytes

@@ -10,8 +10,8 @@ struct SharedLogService: Service {
     let relay: Relay
     let log: PostgresEventLog
     let logger: Logger
-    /// Seconds between looks at the table without a notification.
-    var pollInterval: Duration = .seconds(5)
+    /// Time between looks at the table without a notification (`relay.sharedLogPoll`).
+    let pollInterval: Duration
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in

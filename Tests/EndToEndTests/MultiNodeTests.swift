@@ -9,8 +9,12 @@ extension EndToEnd {
         func twoNodes() async throws {
             let database = try PostgresCluster()
             defer { database.stop() }
-            let shared = RelayEndToEnd.environment(["SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate"])
-            let nodeA = try ServerProcess(environment: shared)
+            // A minute between looks at the table: what the script sees within its 20 s comes from
+            // LISTEN/NOTIFY and the resync after a reconnect, not from polling.
+            let shared = RelayEndToEnd.environment([
+                "SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate", "SENATE_LIVE_SHARED_LOG_POLL": "60",
+            ])
+            let nodeA = try ServerProcess(environment: shared.merging(["SENATE_LIVE_ROLES": "ingest,relay"]) { _, new in new })
             defer { nodeA.stop() }
             let nodeB = try ServerProcess(environment: shared.merging(["SENATE_LIVE_ROLES": "relay"]) { _, new in new })
             defer { nodeB.stop() }
@@ -42,7 +46,9 @@ extension EndToEnd {
         func outage() async throws {
             let database = try PostgresCluster()
             defer { database.stop() }
-            let node = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate"]))
+            let node = try ServerProcess(environment: RelayEndToEnd.environment([
+                "SENATE_LIVE_STORE": database.url, "SENATE_LIVE_CHANNELS": "senate", "SENATE_LIVE_ROLES": "ingest,relay",
+            ]))
             defer { node.stop() }
             let token = try RelayEndToEnd.token()
             func publish(_ text: String, id: String) async throws -> HTTP.Reply {
@@ -83,15 +89,18 @@ extension EndToEnd {
 
         @Test("a bad store URL or an unreachable database stops the start with a clear error")
         func badStore() throws {
+            let unreachable = "postgres://postgres@127.0.0.1:\(try Spawn.freePort())/postgres?sslmode=disable"
             let cases = [
-                ("mysql://x@127.0.0.1/db", "relay.store"),
-                ("postgres://postgres@127.0.0.1:\(try Spawn.freePort())/postgres?sslmode=disable", "cannot reach PostgreSQL"),
+                (["SENATE_LIVE_STORE": "mysql://x@127.0.0.1/db"], "relay.store"),
+                (["SENATE_LIVE_STORE": unreachable, "SENATE_LIVE_ROLES": "relay"], "cannot reach PostgreSQL"),
+                // A shared store without roles: every node would deliver every webhook.
+                (["SENATE_LIVE_STORE": unreachable], "set roles on every node"),
             ]
-            for (store, expected) in cases {
+            for (settings, expected) in cases {
                 do {
-                    let server = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_STORE": store]))
+                    let server = try ServerProcess(environment: RelayEndToEnd.environment(settings))
                     server.stop()
-                    Issue.record("started with store \(store)")
+                    Issue.record("started with \(settings)")
                 } catch let error as FixtureError {
                     #expect(error.message.contains(expected), "\(error.message.suffix(800))")
                 }
