@@ -240,6 +240,23 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         }
     }
 
+    /// Fails when the LISTEN connection stops hearing anything: a half-open TCP connection or a frozen
+    /// server process never reports an error. When nothing came for `heartbeat`, it notifies itself through
+    /// the pool and expects to hear that within a few seconds.
+    private func watch(_ heard: LastHeard) async throws {
+        let heartbeat = Duration.seconds(5), grace = Duration.seconds(3)
+        let ping = "ping \(UUID().uuidString)"
+        while true {
+            try await Task.sleep(for: heartbeat)
+            guard heard.age >= heartbeat else { continue }
+            _ = try? await answered { [client, logger] in
+                try await client.query("SELECT pg_notify(\(Self.notifyChannel), \(ping))", logger: logger)
+            }
+            try await Task.sleep(for: grace)
+            if heard.age >= heartbeat + grace { throw ListenerStale(reason: "no notification, not even its own, for \(heard.age)") }
+        }
+    }
+
     /// Keeps a LISTEN connection open until cancelled, reconnecting after a failure.
     private func listen() async {
         var attempt = 0
@@ -253,11 +270,22 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
                     attempt = 0
                     // Anything sent before LISTEN took effect is read from the table.
                     changeSink.yield(.resync)
-                    for try await notification in notifications {
-                        let parts = notification.payload.split(separator: " ")
-                        if parts.count == 2, let seq = Int64(parts[1]) {
-                            changeSink.yield(.appended(channel: String(parts[0]), seq: seq))
+                    let heard = LastHeard()
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { [changeSink] in
+                            for try await notification in notifications {
+                                heard.touch()
+                                let parts = notification.payload.split(separator: " ")
+                                if parts.count == 2, let seq = Int64(parts[1]) {
+                                    changeSink.yield(.appended(channel: String(parts[0]), seq: seq))
+                                }
+                            }
+                            throw ListenerStale(reason: "the notification stream ended")
                         }
+                        group.addTask { try await self.watch(heard) }
+                        // Either ends only by throwing: reconnect.
+                        try await group.next()
+                        group.cancelAll()
                     }
                 }
             } catch {
@@ -276,4 +304,17 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 private enum TimedOutcome<T: Sendable>: Sendable {
     case done(T)
     case timedOut
+}
+
+/// When the LISTEN connection last heard a notification (any: other nodes' events or its own ping).
+private final class LastHeard: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+    func touch() { instant.withLock { $0 = .now } }
+    var age: Duration { ContinuousClock.now - instant.withLock { $0 } }
+}
+
+/// The LISTEN connection stopped working without an error of its own.
+private struct ListenerStale: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "notification connection stale: \(reason)" }
 }

@@ -5,7 +5,9 @@ Asserts; exit status 0 means every check passed. Prints a JSON summary on succes
 1. subscribers on both nodes, publishers on both at once: every subscriber gets the same events, same seq,
    in order, none missing; a repeated id sent to the other node returns the first event;
 2. the nodes' LISTEN connections are cut (pg_terminate_backend): events published meanwhile still arrive;
-3. node B is killed (SIGKILL) mid-stream: its subscribers resume on node A with `since` and get exactly
+3. the nodes' LISTEN server processes are frozen (SIGSTOP: the connections stay open and say nothing):
+   each node notices the silence, reconnects, and its subscribers get what was published meanwhile;
+4. node B is killed (SIGKILL) mid-stream: its subscribers resume on node A with `since` and get exactly
    the events they had not seen.
 """
 import asyncio
@@ -143,6 +145,28 @@ async def lost_notifications(subscribers, head):
     return {"cut": int(cut), "delivered_while_cut": len(published)}
 
 
+async def frozen_listeners(subscribers):
+    pids = [int(pid) for pid in psql("SELECT pid FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'").split()]
+    assert len(pids) >= 2, f"expected both nodes' LISTEN connections, found {pids}"
+    before = len(subscribers[0].events)
+    started = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        published = []
+        for i in range(5):
+            published += [(e["seq"], e["id"]) for e in publish(NODE_A, notice(f"frozen-{i}", f"while frozen {i}"))]
+        # Node B hears of them only once it notices its LISTEN connection is dead (nodes poll the table
+        # only once a minute here).
+        await asyncio.gather(*(s.receive_until(before + 5, timeout=40) for s in subscribers))
+        for s in subscribers:
+            assert s.events[before:] == published, (s.base, s.events[before:], published)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    return {"frozen": len(pids), "delivered_after_s": round(time.monotonic() - started, 1)}
+
+
 async def kill_node_b():
     subscribers = [Subscriber(NODE_B) for _ in range(10)]
     base = {await s.open() for s in subscribers}.pop()
@@ -181,10 +205,11 @@ async def kill_node_b():
 async def main():
     subscribers, head = await both_nodes_publish()
     cut = await lost_notifications(subscribers, head)
+    frozen = await frozen_listeners(subscribers)
     for s in subscribers:
         await s.ws.close()
     killed = await kill_node_b()
-    print(json.dumps({"both_nodes": {"subscribers": len(subscribers), "events": 100}, "lost_notifications": cut, "kill": killed}))
+    print(json.dumps({"both_nodes": {"subscribers": len(subscribers), "events": 100}, "lost_notifications": cut, "frozen_listeners": frozen, "kill": killed}))
 
 
 asyncio.run(main())
