@@ -25,6 +25,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     private let listening = Atomic<Bool>(false)
     private let (changeStream, changeSink) = AsyncStream.makeStream(of: SharedLogChange.self, bufferingPolicy: .bufferingNewest(4096))
     private let listenerTask = Mutex<Task<Void, Never>?>(nil)
+    /// Holds the ingest lock (see `claimIngest`) for the life of the log.
+    private let ingestLock = Mutex<PostgresConnection?>(nil)
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`)
     /// and creates the tables if they are missing.
@@ -54,8 +56,32 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         listenerTask.withLock { $0 = listener }
     }
 
+    /// Takes the store's ingest lock (a session advisory lock on a connection kept open): only one node may
+    /// run the inputs, the archive and the webhooks. False when another node holds it. PostgreSQL releases
+    /// it when that node's connection ends; server-side TCP keepalives end a dead peer's within ~30 s.
+    public func claimIngest() async throws -> Bool {
+        var configuration = connection
+        configuration.options.additionalStartupParameters = [
+            ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"),
+            ("application_name", "senate-live ingest lock"),
+        ]
+        let lockConnection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        var held = false
+        let rows = try await lockConnection.query("SELECT pg_try_advisory_lock(7262803)", logger: logger)
+        for try await granted in rows.decode(Bool.self) { held = granted }
+        guard held else {
+            try? await lockConnection.close()
+            return false
+        }
+        ingestLock.withLock { $0 = lockConnection }
+        return true
+    }
+
     /// Stops listening and closes the connections.
     public func close() async {
+        if let lockConnection = ingestLock.withLock({ connection in defer { connection = nil }; return connection }) {
+            try? await lockConnection.close()
+        }
         let listener = listenerTask.withLock { task in defer { task = nil }; return task }
         listener?.cancel()
         await listener?.value

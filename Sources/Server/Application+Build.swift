@@ -62,6 +62,10 @@ public func buildServer(
 
     let slugs = configuration.channels.map(\.slug)
     let (log, sharedLog) = try await openEventLog(configuration, logger: logger)
+    if let sharedLog, isIngest, !(try await sharedLog.claimIngest()) {
+        await sharedLog.close()
+        throw ConfigurationError(key: "roles", "another node already runs ingest on this relay.store: give this one roles: relay")
+    }
     let relay = Relay(log: log, hub: Hub(), channels: slugs, logger: logger)
     do { try await relay.start() } catch {
         await sharedLog?.close()

@@ -18,6 +18,14 @@ extension EndToEnd {
             defer { nodeA.stop() }
             let nodeB = try ServerProcess(environment: shared.merging(["SENATE_LIVE_ROLES": "relay"]) { _, new in new })
             defer { nodeB.stop() }
+            // A second ingest node on the same store is refused: it would deliver every webhook again.
+            do {
+                let second = try ServerProcess(environment: shared.merging(["SENATE_LIVE_ROLES": "ingest"]) { _, new in new })
+                second.stop()
+                Issue.record("a second ingest node started")
+            } catch let error as FixtureError {
+                #expect(error.message.contains("another node already runs ingest"), "\(error.message.suffix(600))")
+            }
 
             // Both report the shared store; B, a relay node, does not serve the ingest side.
             for node in [nodeA, nodeB] {
