@@ -144,7 +144,14 @@ public actor Relay {
     /// Events after `seq`, for replay, with the oldest seq the log still keeps.
     public func history(channel: String, after seq: Int64, limit: Int) async throws -> (events: [Event], oldest: Int64?) {
         _ = try head(channel: channel)
-        let events = try await log.events(channel: channel, after: seq, limit: limit)
-        return (events, try await log.oldestSeq(channel: channel))
+        do {
+            let events = try await log.events(channel: channel, after: seq, limit: limit)
+            return (events, try await log.oldestSeq(channel: channel))
+        } catch let error as RelayError {
+            throw error
+        } catch {
+            // A store that does not answer is a 503 for HTTP clients, not a 500.
+            throw RelayError(.unavailable, code: "store_unavailable", "the event log could not be read: \(error)")
+        }
     }
 }

@@ -25,8 +25,14 @@ struct RelayRoutes: Sendable {
             let since = try integer(request.uri.queryParameters.get("since"), name: "since") ?? 0
             let limit = min(1000, max(1, try integer(request.uri.queryParameters.get("limit"), name: "limit") ?? 100))
             let page = try await relayCall { try await relay.history(channel: channel, after: since, limit: Int(limit)) }
-            let head = try await relayCall { try await relay.head(channel: channel) }
-            return try jsonResponse(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: head.seq))
+            var head = try await relayCall { try await relay.head(channel: channel) }
+            if let newest = page.events.last?.seq, newest > head.seq, relay.isShared {
+                // Several nodes: the log holds events this node has not taken yet; take them, so `latest`
+                // is never below an event in the page.
+                try await relayCall { try await relay.catchUp(channel: channel) }
+                head = try await relayCall { try await relay.head(channel: channel) }
+            }
+            return try jsonResponse(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: max(head.seq, page.events.last?.seq ?? 0)))
         }
         router.get("/api/v1/channels/:channel/events/stream") { request, context in
             let channel = try channelName(context)

@@ -73,6 +73,8 @@ extension EndToEnd {
             #expect(refused.status == 503 && String(decoding: refused.body, as: UTF8.self).contains("store_unavailable"), "\(refused.status)")
             let ready = try await HTTP.get("\(node.baseURL)/readyz")
             #expect(ready.status == 503, "\(String(decoding: ready.body, as: UTF8.self))")
+            let history = try await HTTP.get("\(node.baseURL)/api/v1/channels/senate/events?since=0")
+            #expect(history.status == 503 && history.text.contains("store_unavailable"), "\(history.status) \(history.text.prefix(300))")
 
             try database.start()
             // The publisher retries with the same id: stored once, whatever the first attempt did.
