@@ -133,10 +133,17 @@ public actor Relay {
             case .resync:
                 targets = channels.sorted()
             }
-            for channel in targets {
-                do { try await catchUp(channel: channel) } catch {
-                    logger.warning("shared event log: could not read new events of \(channel): \(error)")
-                }
+            await catchUp(channels: targets)
+        }
+    }
+
+    /// Shared log: `catchUp` for each of `targets`, logging a failure instead of throwing it (the next
+    /// notification or look at the table tries again).
+    public func catchUp(channels targets: [String]) async {
+        for channel in targets {
+            do { try await catchUp(channel: channel) } catch {
+                if Task.isCancelled { return }
+                logger.warning("shared event log: could not read new events of \(channel): \(error)")
             }
         }
     }

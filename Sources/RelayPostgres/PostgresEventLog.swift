@@ -92,14 +92,10 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 
     /// Whether the database answers (within `timeout`) and the notification connection is up.
     public func health(timeout: Duration = .seconds(2)) async -> (store: Bool, notifier: Bool) {
-        let store = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await self.client.query("SELECT 1", logger: self.logger)) != nil }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        let answered = try? await Self.within(timeout, "no answer") { [client, logger] in
+            try await client.query("SELECT 1", logger: logger)
         }
-        return (store, listening.load(ordering: .relaxed))
+        return (answered != nil, listening.load(ordering: .relaxed))
     }
 
     // MARK: EventLog
@@ -154,14 +150,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         // A write that times out may still commit: publishers retry with the same id (idempotent).
         try await answered { [client, logger, history] in
             try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
-                do {
-                    let value = try await Self.appendInTransaction(on: connection, channel: channel, history: history, logger: logger, prepare)
-                    try await connection.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
+                try await Self.inTransaction(on: connection, logger: logger) {
+                    try await Self.appendInTransaction(on: connection, channel: channel, history: history, logger: logger, prepare)
                 }
             }
         }
@@ -184,6 +174,19 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
             defer { group.cancelAll() }
             guard case .done(let value)? = try await group.next() else { throw PostgresStoreError(message) }
             return value
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT; ROLLBACK and rethrow when it throws.
+    private static func inTransaction<T>(on connection: PostgresConnection, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let value = try await body()
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
         }
     }
 
@@ -215,8 +218,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
                 VALUES (\(channel), \(event.seq), \(event.id), \(event.sitting), \(columns.type), \(columns.at), \(columns.data), \(columns.subject))
                 """, logger: logger)
         }
-        let stateText2 = try StoredEventCoding.text(of: prepared.state)
-        try await connection.query("UPDATE relay_channels SET seq = \(last.seq), state = \(stateText2) WHERE channel = \(channel)", logger: logger)
+        let newState = try StoredEventCoding.text(of: prepared.state)
+        try await connection.query("UPDATE relay_channels SET seq = \(last.seq), state = \(newState) WHERE channel = \(channel)", logger: logger)
         // Trim history in steps of 1000 so the delete is rare and cheap.
         if last.seq % 1000 < Int64(prepared.events.count) && last.seq > history {
             try await connection.query("DELETE FROM relay_events WHERE channel = \(channel) AND seq <= \(last.seq - history)", logger: logger)
@@ -243,8 +246,7 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 
     private func createTables() async throws {
         try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
+            try await Self.inTransaction(on: connection, logger: logger) {
                 // Nodes starting together would race on CREATE TABLE IF NOT EXISTS: one at a time.
                 try await connection.query("SELECT pg_advisory_xact_lock(7262801)", logger: logger)
                 try await connection.query("""
@@ -258,10 +260,6 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
                     "CREATE TABLE IF NOT EXISTS relay_channels (channel TEXT PRIMARY KEY, seq BIGINT NOT NULL, state TEXT NOT NULL)",
                     logger: logger
                 )
-                try await connection.query("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
             }
         }
     }

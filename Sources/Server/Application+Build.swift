@@ -61,11 +61,7 @@ public func buildServer(
     }
 
     let slugs = configuration.channels.map(\.slug)
-    let (log, sharedLog) = try await openEventLog(configuration, logger: logger)
-    if let sharedLog, isIngest, !(try await sharedLog.claimIngest()) {
-        await sharedLog.close()
-        throw ConfigurationError(key: "roles", "another node already runs ingest on this relay.store: give this one roles: relay")
-    }
+    let (log, sharedLog) = try await openEventLog(configuration, claimIngest: isIngest, logger: logger)
     let relay = Relay(log: log, hub: Hub(), channels: slugs, logger: logger)
     do { try await relay.start() } catch {
         await sharedLog?.close()
@@ -157,19 +153,29 @@ public func buildServer(
 }
 
 /// The event log `relay.store` names: SQLite under the data folder, or PostgreSQL shared with other nodes
-/// (returned twice: as the log, and as itself for the service that follows it and closes it).
-private func openEventLog(_ configuration: ServerConfiguration, logger: Logger) async throws -> (any EventLog, PostgresEventLog?) {
+/// (returned twice: as the log, and as itself for the service that follows it and closes it). An ingest
+/// node on a shared log takes its ingest lock, or the start stops.
+private func openEventLog(_ configuration: ServerConfiguration, claimIngest: Bool, logger: Logger) async throws -> (any EventLog, PostgresEventLog?) {
     let history = Int64(configuration.relay.history)
     guard configuration.relay.store != "sqlite" else {
         return (try SQLiteEventLog(path: configuration.dataDirectory + "/relay.sqlite", history: history), nil)
     }
+    let log: PostgresEventLog
     do {
-        let log = try await PostgresEventLog(url: configuration.relay.store, history: history, logger: logger)
-        return (log, log)
+        log = try await PostgresEventLog(url: configuration.relay.store, history: history, logger: logger)
     } catch let error as PostgresStoreError {
         throw ConfigurationError(key: "relay.store", error.description)
     } catch {
         // postgres-nio's errors describe themselves only when reflected (they may hold the query).
         throw ConfigurationError(key: "relay.store", "PostgreSQL refused: \(String(reflecting: error))")
     }
+    do {
+        if claimIngest, !(try await log.claimIngest()) {
+            throw ConfigurationError(key: "roles", "another node already runs ingest on this relay.store: give this one roles: relay")
+        }
+    } catch {
+        await log.close()
+        throw error
+    }
+    return (log, log)
 }

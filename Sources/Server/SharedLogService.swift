@@ -19,12 +19,7 @@ struct SharedLogService: Service {
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: pollInterval)
-                    for channel in relay.channels.sorted() {
-                        do { try await relay.catchUp(channel: channel) } catch {
-                            if Task.isCancelled { return }
-                            logger.warning("shared event log: could not read \(channel): \(error)")
-                        }
-                    }
+                    await relay.catchUp(channels: relay.channels.sorted())
                 }
             }
             try? await gracefulShutdown()

@@ -8,12 +8,7 @@ extension EndToEnd {
     @Suite("Input control")
     struct InputControl {
         static func send(_ method: String, _ url: String, token: String?, body: String? = nil) async throws -> HTTP.Reply {
-            var request = URLRequest(url: URL(string: url)!)
-            request.httpMethod = method
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            request.httpBody = body.map { Data($0.utf8) }
-            let (data, response) = try await HTTP.session.data(for: request)
-            return HTTP.Reply(status: (response as! HTTPURLResponse).statusCode, headers: [:], body: data, seconds: 0)
+            try await HTTP.send(method, url, body: body.map { Data($0.utf8) }, headers: HTTP.bearer(token))
         }
 
         @Test("PUT starts or switches the input (a discontinuity follows), DELETE stops it; operators only")

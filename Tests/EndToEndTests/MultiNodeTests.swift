@@ -63,7 +63,7 @@ extension EndToEnd {
             func publish(_ text: String, id: String) async throws -> HTTP.Reply {
                 try await HTTP.post(
                     "\(node.baseURL)/api/v1/channels/senate/events", body: Data(#"{"id":"\#(id)","type":"notice","data":{"text":"\#(text)"}}"#.utf8),
-                    headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
+                    headers: HTTP.bearer(token).merging(["Content-Type": "application/json"]) { _, new in new }
                 )
             }
             #expect(try await publish("before", id: "n-1").status == 201)

@@ -107,13 +107,11 @@ extension EndToEnd {
         }
 
         static func post(_ server: ServerProcess, token: String, body: [[String: Any]]) async throws -> [[String: Any]] {
-            var request = URLRequest(url: URL(string: server.baseURL + "/api/v1/channels/senate/events")!)
-            request.httpMethod = "POST"
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            let (data, response) = try await HTTP.session.data(for: request)
-            try #require((response as? HTTPURLResponse)?.statusCode == 201, "\(String(decoding: data, as: UTF8.self))")
-            return try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+            let reply = try await HTTP.post(
+                server.baseURL + "/api/v1/channels/senate/events", body: try JSONSerialization.data(withJSONObject: body), headers: HTTP.bearer(token)
+            )
+            try #require(reply.status == 201, "\(reply.text)")
+            return try #require(try JSONSerialization.jsonObject(with: reply.body) as? [[String: Any]])
         }
     }
 }

@@ -55,12 +55,9 @@ extension EndToEnd {
         }
 
         static func request(_ server: ServerProcess, _ method: String, _ path: String, token: String?, body: Any? = nil) async throws -> HTTP.Reply {
-            var request = URLRequest(url: URL(string: server.baseURL + path)!)
-            request.httpMethod = method
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
-            let (data, response) = try await HTTP.session.data(for: request)
-            return HTTP.Reply(status: (response as! HTTPURLResponse).statusCode, headers: [:], body: data, seconds: 0)
+            try await HTTP.send(
+                method, server.baseURL + path, body: try body.map { try JSONSerialization.data(withJSONObject: $0) }, headers: HTTP.bearer(token)
+            )
         }
 
         static func register(_ server: ServerProcess, token: String, port: Int, filter: [String: Any]) async throws -> String {

@@ -26,6 +26,11 @@ enum HTTP {
         try await send("GET", url, headers: headers)
     }
 
+    /// The Authorization header for `token` (none for nil).
+    static func bearer(_ token: String?) -> [String: String] {
+        token.map { ["Authorization": "Bearer \($0)"] } ?? [:]
+    }
+
     static func post(_ url: String, body: Data, headers: [String: String] = [:]) async throws -> Reply {
         try await send("POST", url, body: body, headers: headers)
     }
