@@ -40,6 +40,11 @@ let package = Package(
             ]
         ),
         .target(name: "WallClock"),
+        // SQLite through async calls only, admission locks, and the one way off the cooperative pool.
+        .target(
+            name: "Storage",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(
             name: "HLS",
             dependencies: [
@@ -52,7 +57,8 @@ let package = Package(
         .target(
             name: "Relay",
             dependencies: [
-                "WallClock",
+                "WallClock", "Storage",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,14 +75,14 @@ let package = Package(
         .target(
             name: "Archive",
             dependencies: [
-                "WallClock",
+                "WallClock", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
             name: "Alerts",
             dependencies: [
-                "Relay", "WallClock",
+                "Relay", "WallClock", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -84,7 +90,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "RelayPostgres", "Archive", "Alerts", "WallClock",
+                "Media", "HLS", "Relay", "RelayPostgres", "Archive", "Alerts", "WallClock", "Storage",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -124,7 +130,9 @@ let package = Package(
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "HLSTests", dependencies: ["HLS"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock"]),
+        .testTarget(name: "WallClockTests", dependencies: ["WallClock"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock", "Storage"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
         // Starts the real `senate-live` binary: run `swift build` first.

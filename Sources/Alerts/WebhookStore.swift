@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Relay
+import Storage
 import WallClock
 
 /// Webhooks, their outbox and the record of attempts, in SQLite (WAL, synchronous=FULL). The outbox is
@@ -8,35 +9,46 @@ import WallClock
 /// stored event is considered exactly once, and a delivery, once written, survives any restart until it
 /// is delivered or given up.
 public final class WebhookStore: Sendable {
-    let database: DatabasePool
+    let database: SQLiteDatabase
 
-    public init(path: String) throws {
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        database = try DatabasePool(path: path, configuration: configuration)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE webhooks (
-                    id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, filter TEXT NOT NULL, owner TEXT NOT NULL,
-                    status TEXT NOT NULL, disabled_reason TEXT, failures INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL
-                );
-                CREATE TABLE deliveries (
-                    id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
-                    payload BLOB NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT,
-                    created_at TEXT NOT NULL, UNIQUE (webhook_id, channel, seq)
-                );
-                CREATE INDEX deliveries_due ON deliveries (status, next_at);
-                CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at);
-                CREATE TABLE attempts (
-                    delivery_id TEXT NOT NULL, number INTEGER NOT NULL, at TEXT NOT NULL, status_code INTEGER, error TEXT,
-                    milliseconds INTEGER NOT NULL, PRIMARY KEY (delivery_id, number)
-                );
-                CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-                """)
-        }
-        try migrator.migrate(database)
+    private init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    /// Opens (creating if needed) the store at `path`.
+    public static func open(path: String) async throws -> WebhookStore {
+        WebhookStore(database: try await SQLiteDatabase.open(path: path) {
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                try db.execute(sql: """
+                    CREATE TABLE webhooks (
+                        id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, filter TEXT NOT NULL, owner TEXT NOT NULL,
+                        status TEXT NOT NULL, disabled_reason TEXT, failures INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE deliveries (
+                        id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, channel TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+                        payload BLOB NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at TEXT,
+                        created_at TEXT NOT NULL, UNIQUE (webhook_id, channel, seq)
+                    );
+                    CREATE INDEX deliveries_due ON deliveries (status, next_at);
+                    CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at);
+                    CREATE TABLE attempts (
+                        delivery_id TEXT NOT NULL, number INTEGER NOT NULL, at TEXT NOT NULL, status_code INTEGER, error TEXT,
+                        milliseconds INTEGER NOT NULL, PRIMARY KEY (delivery_id, number)
+                    );
+                    CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+                    """)
+            }
+            migrator.registerMigration("v2-quarantine") { db in
+                try db.execute(sql: """
+                    CREATE TABLE quarantine (
+                        channel TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
+                        PRIMARY KEY (channel, seq)
+                    )
+                    """)
+            }
+            return migrator
+        })
     }
 
     // MARK: endpoints
@@ -112,21 +124,20 @@ public final class WebhookStore: Sendable {
     /// endpoints in `saturated` (so one endpoint's backlog never hides the others' work).
     public func due(now: Date = Date(), limit: Int = 100, excluding busy: Set<String> = [], saturated: Set<String> = []) async throws -> [DeliveryJob] {
         let skip = try Self.json(Array(saturated))
-        let rows = try await database.read { db in
+        return try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.id, d.webhook_id, d.type, d.payload, d.attempts, d.created_at, w.url, w.secret
                 FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
                 WHERE d.status = 'pending' AND d.next_at <= ? AND w.status = 'active'
                     AND d.webhook_id NOT IN (SELECT value FROM json_each(?))
                 ORDER BY d.next_at, d.seq LIMIT ?
-                """, arguments: [ISO8601.format(now), skip, limit + busy.count])
+                """, arguments: [ISO8601.format(now), skip, limit + busy.count]).compactMap { row -> DeliveryJob? in
+                let id: String = row["id"]
+                guard !busy.contains(id), let created = ISO8601.parse(row["created_at"]) else { return nil }
+                return DeliveryJob(deliveryId: id, webhookId: row["webhook_id"], url: row["url"], secret: row["secret"], type: row["type"],
+                                   payload: row["payload"], attempts: row["attempts"], createdAt: created)
+            }.prefix(limit).map { $0 }
         }
-        return rows.compactMap { row in
-            let id: String = row["id"]
-            guard !busy.contains(id), let created = ISO8601.parse(row["created_at"]) else { return nil }
-            return DeliveryJob(deliveryId: id, webhookId: row["webhook_id"], url: row["url"], secret: row["secret"], type: row["type"],
-                               payload: row["payload"], attempts: row["attempts"], createdAt: created)
-        }.prefix(limit).map { $0 }
     }
 
     /// The earliest time a pending delivery of an active endpoint is due, leaving out deliveries being
@@ -205,6 +216,16 @@ public final class WebhookStore: Sendable {
             try db.execute(sql: "DELETE FROM attempts WHERE delivery_id IN (\(old))", arguments: [ISO8601.format(date)])
             try db.execute(sql: "DELETE FROM deliveries WHERE status != 'pending' AND created_at < ?", arguments: [ISO8601.format(date)])
             return db.changesCount
+        }
+    }
+
+    /// Sets aside the event `seq` of `channel`, which cannot be queued, and moves the cursor past it, so
+    /// the events after it flow on. The reason stays in the `quarantine` table.
+    public func quarantine(channel: String, seq: Int64, type: String, reason: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO quarantine (channel, seq, type, reason, at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [channel, seq, type, reason, ISO8601.format(Date())])
+            try db.execute(sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq", arguments: [channel, seq])
         }
     }
 

@@ -12,10 +12,9 @@ extension Catalog {
         if let to { conditions.append("started_at <= ?"); arguments += [ISO8601.format(to)] }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
-        let rows = try await database.read { [arguments] db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sittings \(filter) ORDER BY started_at DESC LIMIT ?", arguments: arguments)
+        return try await database.read { [arguments] db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sittings \(filter) ORDER BY started_at DESC LIMIT ?", arguments: arguments).compactMap(Self.summary)
         }
-        return rows.compactMap(Self.summary)
     }
 
     /// Sittings not ended: live ones, or ones a crash left open.
@@ -87,13 +86,14 @@ extension Catalog {
         if let channel { sql += " AND s.channel = ?"; arguments += [channel] }
         sql += " ORDER BY l.start_at DESC LIMIT ?"
         arguments += [limit]
-        let rows = try await database.read { [sql, arguments] db in try Row.fetchAll(db, sql: sql, arguments: arguments) }
-        return rows.compactMap { row in
-            guard let line = Self.line(row) else { return nil }
-            return SearchHit(
-                sitting: row["sitting"], channel: row["channel"], title: row["title"], lineId: line.id, text: line.text,
-                speaker: line.speaker, lang: line.lang, at: line.start, offset: line.offset
-            )
+        return try await database.read { [sql, arguments] db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                guard let line = Self.line(row) else { return nil }
+                return SearchHit(
+                    sitting: row["sitting"], channel: row["channel"], title: row["title"], lineId: line.id, text: line.text,
+                    speaker: line.speaker, lang: line.lang, at: line.start, offset: line.offset
+                )
+            }
         }
     }
 

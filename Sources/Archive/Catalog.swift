@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 import WallClock
 
 /// The archive's index in SQLite (WAL): sittings, agenda items, votes with per-member records, transcript
@@ -7,17 +8,15 @@ import WallClock
 /// per channel the last `seq` it applied in the same transaction, so after a crash it resumes where it
 /// stopped and applies nothing twice.
 public final class Catalog: Sendable {
-    let database: DatabasePool
+    let database: SQLiteDatabase
+
+    private init(database: SQLiteDatabase) {
+        self.database = database
+    }
 
     /// Opens (creating if needed) the catalog at `path`.
-    public init(path: String) throws {
-        try FileManager.default.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true
-        )
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+    public static func open(path: String) async throws -> Catalog {
+        Catalog(database: try await SQLiteDatabase.open(path: path) { Catalog.migrator })
     }
 
     /// The last event `seq` of `channel` the catalog holds.
@@ -54,6 +53,21 @@ public final class Catalog: Sendable {
                     try update.execute(arguments: [offset, sitting, row["key"] as String])
                 }
             }
+        }
+    }
+
+    /// Sets aside the event `seq` of `channel`, which cannot be applied, and moves the cursor past it, so
+    /// the events after it flow on. The reason stays in the `quarantine` table.
+    public func quarantine(channel: String, seq: Int64, type: String, reason: String) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO quarantine (channel, seq, type, reason, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [channel, seq, type, reason, ISO8601.format(Date())]
+            )
+            try db.execute(
+                sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq",
+                arguments: [channel, seq]
+            )
         }
     }
 

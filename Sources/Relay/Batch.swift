@@ -32,6 +32,10 @@ struct Batch: Sendable {
                 : (state.sitting?.status == .ended ? nil : state.sitting?.id)
             var event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, type: draft.type, at: at, data: draft.data)
             event.subject = state.subject(of: event)
+            // Acknowledged means readable again: refuse what would not come back from the log as it is.
+            guard StoredEventCoding.roundTrips(event) else {
+                throw RelayError(.invalid, code: "not_storable", "the event would not read back from the log as sent").inBatch(isBatch ? index : nil)
+            }
             state.apply(event)
             fresh.append(event)
             result.append(event)

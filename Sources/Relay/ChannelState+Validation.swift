@@ -151,6 +151,7 @@ struct DataFields {
     func date(_ key: String) throws -> Date {
         let text = try string(key)
         guard let date = ISO8601.parse(text) else { throw wrongType(key, "an ISO 8601 date-time such as 2026-11-22T09:41:07.250Z") }
+        guard ISO8601.isSupported(date) else { throw RelayError.dateOutOfRange(field: "\(path).\(key)") }
         return date
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import WallClock
 import Logging
+import Storage
 
 /// Accepts events for its channels: validates them against each channel's state, numbers them, stores them
 /// durably, then hands them to the hub. Publishes run one at a time (seq has no gaps, a batch is atomic).
@@ -12,6 +13,10 @@ public actor Relay {
     private let publishing = AsyncLock()
     /// Shared log: one catch-up at a time, so events reach the hub once and in order.
     private let feeding = AsyncLock()
+    /// History reads (replays after a reconnect, HTTP history, followers) in flight at once; the rest wait
+    /// their turn in order. A reconnect storm is then a queue the store works through, not a pile-up of
+    /// hundreds of concurrent queries.
+    private let reads = AsyncLock(permits: 8)
     private let logger: Logger
 
     public init(log: any EventLog, hub: Hub, channels: [String], logger: Logger = Logger(label: "senate-live.relay")) {
@@ -99,7 +104,10 @@ public actor Relay {
             while true {
                 if page.isEmpty { page = try await log.events(channel: channel, after: seq, limit: 500) }
                 guard let first = page.first else { return }
-                guard first.seq == seq + 1 else {
+                if first.seq > seq + 1, let oldest = try await log.oldestSeq(channel: channel), oldest <= seq {
+                    // A hole inside the kept history: events the log could not read were quarantined.
+                    logger.warning("shared event log: events \(seq + 1)..<\(first.seq) of \(channel) were quarantined; going on after them")
+                } else if first.seq != seq + 1 {
                     // The log no longer keeps the events after this node's head (it fell further behind than
                     // `relay.history`): start again from the stored head, and end the subscribers' streams
                     // so they resume with `since` and get `gap` + snapshot instead of silently missing events.
@@ -152,8 +160,10 @@ public actor Relay {
     public func history(channel: String, after seq: Int64, limit: Int) async throws -> (events: [Event], oldest: Int64?) {
         _ = try head(channel: channel)
         do {
-            let events = try await log.events(channel: channel, after: seq, limit: limit)
-            return (events, try await log.oldestSeq(channel: channel))
+            return try await reads.withLock {
+                let events = try await log.events(channel: channel, after: seq, limit: limit)
+                return (events, try await log.oldestSeq(channel: channel))
+            }
         } catch let error as RelayError {
             throw error
         } catch {

@@ -29,5 +29,11 @@ public struct RelayError: Error, Sendable, Equatable, CustomStringConvertible {
         return RelayError(kind, code: code, message, field: "[\(index)]" + (field.map { $0.hasPrefix("[") ? $0 : ".\($0)" } ?? ""))
     }
 
+    /// A well-formed date outside `ISO8601.supportedRange` (422): the server stores only dates it can
+    /// read back exactly.
+    public static func dateOutOfRange(field: String) -> RelayError {
+        RelayError(.conflict, code: "date_out_of_range", "\(field) must be from 1900-01-01T00:00:00Z up to 2200-01-01T00:00:00Z", field: field)
+    }
+
     public var description: String { "\(code): \(message)" + (field.map { " (\($0))" } ?? "") }
 }

@@ -119,7 +119,7 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     public func events(channel: String, after: Int64, limit: Int) async throws -> [Event] {
         try await answered { [client, logger] in
             try await client.withConnection { connection in
-                try await Self.events(on: connection, query: """
+                try await Self.events(on: connection, inTransaction: false, query: """
                     SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events
                     WHERE channel = \(channel) AND seq > \(after) ORDER BY seq LIMIT \(limit)
                     """, logger: logger)
@@ -129,7 +129,9 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
 
     public func event(channel: String, id: String) async throws -> Event? {
         try await answered { [client, logger] in
-            try await client.withConnection { connection in try await Self.event(on: connection, channel: channel, id: id, logger: logger) }
+            try await client.withConnection { connection in
+                try await Self.event(on: connection, inTransaction: false, channel: channel, id: id, logger: logger)
+            }
         }
     }
 
@@ -208,14 +210,14 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         }
         guard let (seq, stateText) = head else { throw RelayError(.unavailable, code: "store_corrupt", "channel row of \(channel) vanished") }
         let prepared = try await prepare(seq, try StoredEventCoding.state(from: stateText)) { id in
-            try await event(on: connection, channel: channel, id: id, logger: logger)
+            try await event(on: connection, inTransaction: true, channel: channel, id: id, logger: logger)
         }
         guard let last = prepared.events.last else { return prepared.value }
         for event in prepared.events {
-            let columns = try StoredEventCoding.columns(of: event)
+            let row = try StoredEventCoding.row(of: event)
             try await connection.query("""
                 INSERT INTO relay_events (channel, seq, id, sitting, type, at, data, subject)
-                VALUES (\(channel), \(event.seq), \(event.id), \(event.sitting), \(columns.type), \(columns.at), \(columns.data), \(columns.subject))
+                VALUES (\(channel), \(row.seq), \(row.id), \(row.sitting), \(row.type), \(row.at), \(row.data), \(row.subject))
                 """, logger: logger)
         }
         let newState = try StoredEventCoding.text(of: prepared.state)
@@ -229,17 +231,36 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         return prepared.value
     }
 
-    private static func event(on connection: PostgresConnection, channel: String, id: String, logger: Logger) async throws -> Event? {
-        try await events(on: connection, query: """
+    private static func event(on connection: PostgresConnection, inTransaction: Bool, channel: String, id: String, logger: Logger) async throws -> Event? {
+        try await events(on: connection, inTransaction: inTransaction, query: """
             SELECT channel, seq, id, sitting, type, at, data, subject FROM relay_events WHERE channel = \(channel) AND id = \(id)
             """, logger: logger).first
     }
 
-    private static func events(on connection: PostgresConnection, query: PostgresQuery, logger: Logger) async throws -> [Event] {
-        var events: [Event] = []
-        let rows = try await connection.query(query, logger: logger)
-        for try await (channel, seq, id, sitting, type, at, data, subject) in rows.decode((String, Int64, String, String?, String, String, String, String?).self) {
-            events.append(try StoredEventCoding.event(channel: channel, seq: seq, id: id, sitting: sitting, type: type, at: at, data: data, subject: subject))
+    /// The events `query` selects; rows that do not read as events are moved to `relay_quarantined_events`
+    /// (within the caller's transaction, or one of their own) and left out.
+    private static func events(on connection: PostgresConnection, inTransaction: Bool, query: PostgresQuery, logger: Logger) async throws -> [Event] {
+        var rows: [StoredEventRow] = []
+        let result = try await connection.query(query, logger: logger)
+        for try await (channel, seq, id, sitting, type, at, data, subject) in result.decode((String, Int64, String, String?, String, String, String, String?).self) {
+            rows.append(StoredEventRow(channel: channel, seq: seq, id: id, sitting: sitting, type: type, at: at, data: data, subject: subject))
+        }
+        let (events, unreadable) = StoredEventCoding.events(rows)
+        guard !unreadable.isEmpty else { return events }
+        let move = {
+            for bad in unreadable {
+                let row = bad.row
+                try await connection.query("""
+                    INSERT INTO relay_quarantined_events (channel, seq, id, sitting, type, at, data, subject, reason)
+                    VALUES (\(row.channel), \(row.seq), \(row.id), \(row.sitting), \(row.type), \(row.at), \(row.data), \(row.subject), \(bad.reason))
+                    ON CONFLICT (channel, seq) DO NOTHING
+                    """, logger: logger)
+                try await connection.query("DELETE FROM relay_events WHERE channel = \(row.channel) AND seq = \(row.seq)", logger: logger)
+            }
+        }
+        if inTransaction { try await move() } else { try await Self.inTransaction(on: connection, logger: logger, move) }
+        for bad in unreadable {
+            Quarantine.record(store: "event_log", channel: bad.row.channel, seq: bad.row.seq, reason: bad.reason, logger: logger)
         }
         return events
     }
@@ -260,6 +281,11 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
                     "CREATE TABLE IF NOT EXISTS relay_channels (channel TEXT PRIMARY KEY, seq BIGINT NOT NULL, state TEXT NOT NULL)",
                     logger: logger
                 )
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS relay_quarantined_events (
+                        channel TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT, sitting TEXT, type TEXT, at TEXT, data TEXT, subject TEXT,
+                        reason TEXT NOT NULL, quarantined_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (channel, seq))
+                    """, logger: logger)
             }
         }
     }

@@ -73,7 +73,7 @@ public func buildServer(
         logger.warning("no auth.secret (SENATE_LIVE_AUTH_SECRET) set: tokens are signed with a random secret and stop working at restart")
     }
     let authority = await TokenAuthority(secret: secret)
-    let catalog = try Catalog(path: configuration.dataDirectory + "/catalog.sqlite")
+    let catalog = try await Catalog.open(path: configuration.dataDirectory + "/catalog.sqlite")
     let archiver = SittingArchiver(
         catalog: catalog, folder: ArchiveFolder(root: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("archive", isDirectory: true)),
         disks: disks, renditions: renditions, settings: configuration.archive, logger: logger
@@ -91,7 +91,7 @@ public func buildServer(
     OperationsRoutes(channels: channels, registry: registry, draining: draining, storeHealth: storeHealth).register(on: router)
     WebRoutes(channels: slugs).register(on: router)
     // Webhooks deliver from the ingest node only: one delivery per event however many relay nodes run.
-    let webhookStore = try WebhookStore(path: configuration.dataDirectory + "/webhooks.sqlite")
+    let webhookStore = try await WebhookStore.open(path: configuration.dataDirectory + "/webhooks.sqlite")
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
     if isIngest {
         LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
@@ -158,7 +158,7 @@ public func buildServer(
 private func openEventLog(_ configuration: ServerConfiguration, claimIngest: Bool, logger: Logger) async throws -> (any EventLog, PostgresEventLog?) {
     let history = Int64(configuration.relay.history)
     guard configuration.relay.store != "sqlite" else {
-        return (try SQLiteEventLog(path: configuration.dataDirectory + "/relay.sqlite", history: history), nil)
+        return (try await SQLiteEventLog.open(path: configuration.dataDirectory + "/relay.sqlite", history: history, logger: logger), nil)
     }
     let log: PostgresEventLog
     do {

@@ -9,13 +9,15 @@ import WallClock
 enum ArchiveSync {
     /// A follower of `channel` that applies its events to the catalog.
     static func follower(channel: String, relay: Relay, catalog: Catalog, archiver: SittingArchiver, logger: Logger) -> LogFollower {
-        LogFollower(channel: channel, relay: relay, name: "the archive catalog", logger: logger) {
+        LogFollower(channel: channel, relay: relay, name: "the archive catalog", store: "archive_catalog", logger: logger) {
             try await catalog.cursor(channel: channel)
         } consume: { events, last in
             try await catalog.apply(events.compactMap(change), channel: channel, through: last)
             for event in events where event.type == .sittingEnded {
                 if let sitting = event.sitting { await archiver.sittingEnded(sitting) }
             }
+        } quarantine: { event, reason in
+            try await catalog.quarantine(channel: channel, seq: event.seq, type: event.type.rawValue, reason: reason)
         }
     }
 

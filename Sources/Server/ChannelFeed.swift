@@ -26,7 +26,8 @@ final class FeedSubscriber<Element: Sendable>: HubSubscriber {
 enum CatchUp {
     enum Item {
         case snapshot(seq: Int64, state: ChannelState.Snapshot)
-        /// Events `from…to` are no longer kept; a snapshot follows.
+        /// Events `from…to` are no longer kept: before the oldest kept one a snapshot follows; inside the
+        /// history (quarantined events) the replay goes on.
         case gap(from: Int64, to: Int64)
         case event(Event)
     }
@@ -51,11 +52,14 @@ enum CatchUp {
                 try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
                 return head.seq
             }
+            guard let first = page.events.first, first.seq <= head.seq else { break }
             for event in page.events where event.seq <= head.seq {
+                // A hole inside the kept history: events that could not be read were quarantined. Said, not
+                // skipped silently; the replay goes on after it.
+                if event.seq > cursor + 1 { try await deliver(.gap(from: cursor + 1, to: event.seq - 1)) }
                 try await deliver(.event(event))
                 cursor = event.seq
             }
-            if page.events.isEmpty { break }
         }
         return cursor
     }

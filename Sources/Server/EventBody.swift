@@ -46,6 +46,7 @@ enum EventBody {
             guard let text = atValue.string, let date = ISO8601.parse(text) else {
                 throw RelayError(.invalid, code: "wrong_type", "at must be an ISO 8601 date-time", field: field("at"))
             }
+            guard ISO8601.isSupported(date) else { throw RelayError.dateOutOfRange(field: field("at")) }
             at = date
         }
         guard let data = object["data"] else { throw RelayError(.invalid, code: "missing_field", "data is required", field: field("data")) }

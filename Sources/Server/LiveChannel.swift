@@ -5,6 +5,7 @@ import Media
 import Metrics
 import NIOCore
 import Relay
+import Storage
 
 /// One channel's live path: its current `Ingest`, the task that feeds the ingest's output into the
 /// channel's `SegmentStore`, and the ingest state.

@@ -5,7 +5,9 @@ import Relay
 /// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
 /// keeps its own cursor: it reads the events after `cursor()` in pages and hands them to `consume`, which
 /// must store them and the new cursor together. The hub only wakes it, so neither a full queue nor a
-/// crash can make the consumer miss an event, and a restart resumes where the consumer stopped.
+/// crash can make the consumer miss an event, and a restart resumes where the consumer stopped. An event
+/// the consumer keeps refusing while its store still takes writes is quarantined (`quarantine` stores it
+/// with the cursor past it), so one bad event never stalls the rest of the log.
 final class LogFollower: HubSubscriber {
     let channel: String
     private let relay: Relay
@@ -13,13 +15,17 @@ final class LogFollower: HubSubscriber {
     private let logger: Logger
     private let cursor: @Sendable () async throws -> Int64
     private let consume: @Sendable (_ events: [Event], _ through: Int64) async throws -> Void
+    private let quarantine: @Sendable (_ event: Event, _ reason: String) async throws -> Void
+    /// The store's name in `senate_live_quarantined_events_total`.
+    private let store: String
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private static let page = 500
 
     init(
-        channel: String, relay: Relay, name: String, logger: Logger,
+        channel: String, relay: Relay, name: String, store: String, logger: Logger,
         cursor: @escaping @Sendable () async throws -> Int64,
-        consume: @escaping @Sendable (_ events: [Event], _ through: Int64) async throws -> Void
+        consume: @escaping @Sendable (_ events: [Event], _ through: Int64) async throws -> Void,
+        quarantine: @escaping @Sendable (_ event: Event, _ reason: String) async throws -> Void
     ) {
         self.channel = channel
         self.relay = relay
@@ -27,6 +33,8 @@ final class LogFollower: HubSubscriber {
         self.logger = logger
         self.cursor = cursor
         self.consume = consume
+        self.quarantine = quarantine
+        self.store = store
     }
 
     func deliver(_ event: EncodedEvent) -> Bool {
@@ -79,7 +87,32 @@ final class LogFollower: HubSubscriber {
                 "channel": "\(channel)", "from": "\(after + 1)", "to": "\(first.seq - 1)",
             ])
         }
-        try await consume(page.events, last.seq)
+        do { try await consume(page.events, last.seq) } catch {
+            try await consumeOneByOne(page.events)
+        }
         return page.events.count == Self.page
+    }
+
+    /// The page failed as a whole: find the events that fail on their own. Each gets three tries (a busy
+    /// store recovers); one that still fails is quarantined, which only succeeds if the store takes writes,
+    /// so an outage (everything fails) is retried later rather than quarantining good events.
+    private func consumeOneByOne(_ events: [Event]) async throws {
+        for event in events {
+            var failure: (any Error)?
+            for delay in [0, 500, 2000] {
+                if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+                do {
+                    try await consume([event], event.seq)
+                    failure = nil
+                    break
+                } catch {
+                    failure = error
+                }
+            }
+            guard let failure else { continue }
+            let reason = "\(failure)"
+            try await quarantine(event, reason)
+            Quarantine.record(store: store, channel: channel, seq: event.seq, reason: reason, logger: logger)
+        }
     }
 }

@@ -4,6 +4,7 @@ import HLS
 import Logging
 import Media
 import Relay
+import Storage
 import Synchronization
 import WallClock
 
@@ -90,7 +91,8 @@ actor SittingArchiver {
         let deadline = Date().addingTimeInterval(settings.endWait)
         while Date() < deadline && !Task.isCancelled {
             await disk.flush()
-            if let last = disk.index(rendition: rendition).last, last.programDateTime.addingTimeInterval(last.duration) >= date { return }
+            // The index grows all day: read it off the cooperative pool.
+            if let last = await offThePool({ disk.index(rendition: rendition).last }), last.programDateTime.addingTimeInterval(last.duration) >= date { return }
             try? await Task.sleep(for: .milliseconds(500))
         }
     }
@@ -139,12 +141,15 @@ actor SittingArchiver {
         }
         try await catalog.recordArchive(sitting: sitting, timeline: timeline, at: Date())
         let updated = try await catalog.detail(sitting: sitting) ?? detail
-        let chapters = ChaptersFile(sitting: sitting, duration: timeline.duration, chapters: timeline.chapters(updated.agenda))
-        try folder.write(try Self.encoder.encode(chapters), to: "chapters.json", sitting: sitting)
-        try folder.write(Data(TranscriptVTT.render(updated.transcript, timeline: timeline).utf8), to: "transcript.vtt", sitting: sitting)
-        // The media may have changed (a sitting archived after a crash, then ended): export again. Any
-        // export of this sitting has finished (it holds the same lock).
-        try? FileManager.default.removeItem(at: folder.folder(sitting).appendingPathComponent("recording.mp4"))
+        let chapters = try Self.encoder.encode(ChaptersFile(sitting: sitting, duration: timeline.duration, chapters: timeline.chapters(updated.agenda)))
+        let transcript = Data(TranscriptVTT.render(updated.transcript, timeline: timeline).utf8)
+        try await offThePool {
+            try folder.write(chapters, to: "chapters.json", sitting: sitting)
+            try folder.write(transcript, to: "transcript.vtt", sitting: sitting)
+            // The media may have changed (a sitting archived after a crash, then ended): export again. Any
+            // export of this sitting has finished (it holds the same lock).
+            try? FileManager.default.removeItem(at: folder.folder(sitting).appendingPathComponent("recording.mp4"))
+        }
     }
 
     /// `recording.mp4` of an ended sitting, remuxed on first use; concurrent callers wait for the one export.
@@ -162,8 +167,10 @@ actor SittingArchiver {
             throw APIError(.conflict, code: "sitting_not_archived", message: "sitting \(sitting) has not ended and been archived yet; watch it live at /live/\(summary.channel)/index.m3u8")
         }
         let base = folder.folder(sitting)
-        let segments = try JSONDecoder.archive.decode([RecordedSegment].self, from: Data(contentsOf: base.appendingPathComponent("segments.json")))
-        let chapters = try JSONDecoder.archive.decode(ChaptersFile.self, from: Data(contentsOf: base.appendingPathComponent("chapters.json"))).chapters
+        let (segments, chapters) = try await offThePool {
+            (try JSONDecoder.archive.decode([RecordedSegment].self, from: Data(contentsOf: base.appendingPathComponent("segments.json"))),
+             try JSONDecoder.archive.decode(ChaptersFile.self, from: Data(contentsOf: base.appendingPathComponent("chapters.json"))).chapters)
+        }
         guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
         let runs = Self.runs(segments, in: base.appendingPathComponent(renditions[0], isDirectory: true))
         let output = base.appendingPathComponent("recording.mp4")
@@ -255,20 +262,4 @@ struct ChaptersFile: Codable {
     var sitting: String
     var duration: Double
     var chapters: [Chapter]
-}
-
-/// Runs blocking work (FFmpeg, file system sweeps) on a dispatch queue, not on the cooperative pool.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global(qos: .utility).async { continuation.resume(with: Result { try work() }) }
-    }
-}
-
-func offThePool(_ work: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global(qos: .utility).async {
-            work()
-            continuation.resume()
-        }
-    }
 }

@@ -41,7 +41,7 @@ struct WebSocketSession: Sendable {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
         // The connection's own outbound buffer is the subscriber's bounded queue.
         let high = max(16 * 1024, settings.subscriberBufferBytes)
-        try? await connection.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: high / 2, high: high))
+        try? await connection.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: high / 2, high: high)).get()
         let queue = BoundedQueue<Message>(limit: 256)
         let state = State()
         RelayMetrics.shared.subscriberJoined()

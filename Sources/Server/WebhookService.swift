@@ -15,10 +15,12 @@ struct WebhookService: Service {
     func run() async throws {
         var feeds: [(LogFollower, Task<Void, Never>)] = []
         for channel in channels {
-            let follower = LogFollower(channel: channel, relay: relay, name: "the webhook outbox", logger: logger) {
+            let follower = LogFollower(channel: channel, relay: relay, name: "the webhook outbox", store: "webhook_outbox", logger: logger) {
                 try await store.cursor(channel: channel)
             } consume: { [sender] events, last in
                 if try await store.enqueue(events, channel: channel, through: last) > 0 { sender.poke() }
+            } quarantine: { event, reason in
+                try await store.quarantine(channel: channel, seq: event.seq, type: event.type.rawValue, reason: reason)
             }
             feeds.append((follower, follower.start()))
         }

@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Webhook outbox")
 struct WebhookStoreTests {
-    func store() throws -> WebhookStore {
-        try WebhookStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("webhooks-\(UUID().uuidString).sqlite").path)
+    func store() async throws -> WebhookStore {
+        try await WebhookStore.open(path: FileManager.default.temporaryDirectory.appendingPathComponent("webhooks-\(UUID().uuidString).sqlite").path)
     }
 
     func event(_ seq: Int64, _ type: EventType, bill: String? = nil) -> Event {
@@ -27,7 +27,7 @@ struct WebhookStoreTests {
 
     @Test("events become deliveries once, with the cursor; failures back off, then disable the endpoint")
     func outbox() async throws {
-        let store = try store()
+        let store = try await store()
         let hook = Webhook(id: "w1", url: "http://127.0.0.1:1/", filter: .init(follow: FollowFilter(billIds: ["b1"])), owner: "op", createdAt: Date())
         try await store.create(hook, secret: "0123456789abcdef")
         #expect(try await store.enqueue([event(1, .agendaItem, bill: "b1"), event(2, .agendaItem, bill: "b2")], channel: "senate", through: 2) == 1)

@@ -6,8 +6,8 @@ import Testing
 struct CatalogTests {
     let origin = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func catalog() throws -> Catalog {
-        try Catalog(path: FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).sqlite").path)
+    func catalog() async throws -> Catalog {
+        try await Catalog.open(path: FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString).sqlite").path)
     }
 
     func line(_ id: String, _ text: String, at seconds: Double, final: Bool = true) -> SittingChange {
@@ -32,7 +32,7 @@ struct CatalogTests {
 
     @Test("changes build the sitting; the cursor moves with them; a final line replaces its interim text")
     func applyChanges() async throws {
-        let catalog = try catalog()
+        let catalog = try await catalog()
         try await catalog.apply(sitting(), channel: "senate", through: 11)
         #expect(try await catalog.cursor(channel: "senate") == 11)
         let detail = try #require(try await catalog.detail(sitting: "s1"))
@@ -46,7 +46,7 @@ struct CatalogTests {
 
     @Test("search finds a Thai word inside a sentence, English without case, short queries by scan; offsets once archived")
     func search() async throws {
-        let catalog = try catalog()
+        let catalog = try await catalog()
         try await catalog.apply(sitting(), channel: "senate", through: 11)
         #expect(try await catalog.search("งบประมาณ").map(\.lineId) == ["l2"])
         #expect(try await catalog.search("budget").map(\.lineId) == ["l3"])

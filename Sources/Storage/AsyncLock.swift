@@ -1,18 +1,22 @@
 import Synchronization
 
-/// First-come, first-served mutual exclusion across suspension points (actors are re-entrant: an `await`
-/// inside an actor method lets another call in).
+/// First-come, first-served admission across suspension points: at most `permits` bodies run at once
+/// (one by default: mutual exclusion; actors are re-entrant, an `await` inside an actor method lets
+/// another call in). Waiters hold no thread: they are continuations in a queue.
 public final class AsyncLock: Sendable {
     private struct State {
-        var busy = false
+        var free: Int
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    public init() {}
+    /// A lock that lets `permits` (at least 1) callers in at once.
+    public init(permits: Int = 1) {
+        state = Mutex(State(free: max(1, permits)))
+    }
 
-    /// Runs `body`, in the caller's isolation, once every earlier caller has finished.
+    /// Runs `body`, in the caller's isolation, once it is its turn.
     public func withLock<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async rethrows -> T {
         await acquire()
         defer { release() }
@@ -21,16 +25,16 @@ public final class AsyncLock: Sendable {
 
     private func acquire() async {
         let acquired = state.withLock { state -> Bool in
-            if state.busy { return false }
-            state.busy = true
+            guard state.free > 0 else { return false }
+            state.free -= 1
             return true
         }
         if acquired { return }
         await withCheckedContinuation { continuation in
             let granted = state.withLock { state -> Bool in
-                // The holder may have released between the two locks above.
-                if !state.busy {
-                    state.busy = true
+                // A holder may have released between the two locks above.
+                if state.free > 0 {
+                    state.free -= 1
                     return true
                 }
                 state.waiting.append(continuation)
@@ -43,10 +47,10 @@ public final class AsyncLock: Sendable {
     private func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiting.isEmpty {
-                state.busy = false
+                state.free += 1
                 return nil
             }
-            return state.waiting.removeFirst()  // stays busy: ownership passes to the next caller
+            return state.waiting.removeFirst()  // the permit passes to the next caller
         }
         next?.resume()
     }
