@@ -12,10 +12,16 @@ final class InputContext {
 
     /// Opens `url` with FFmpeg options (`listen=1`, `rtsp_transport=tcp`, …); honours `control` for timeouts.
     init(url: String, options: [String: String], control: InterruptControl, openTimeout: Double) throws {
+        guard let protocols = InputProtocols.whitelist(for: url) else {
+            throw MediaError(.openFailed, "cannot open \(redactedURL(url)): not a kind of input FFmpeg may open here (\(InputProtocols.schemes.joined(separator: ", ")))")
+        }
         guard var allocated = avformat_alloc_context() else { throw MediaError(.openFailed, "out of memory") }
         allocated.pointee.interrupt_callback = control.callback
         var dictionary: OpaquePointer? = nil
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+        // Last, so no option given with the input can widen it.
+        av_dict_set(&dictionary, "protocol_whitelist", protocols, 0)
+        av_dict_set(&dictionary, "protocol_blacklist", nil, 0)
         defer { av_dict_free(&dictionary) }
 
         control.arm(timeout: openTimeout)

@@ -8,6 +8,8 @@ import Storage
 public actor Relay {
     public nonisolated let hub: Hub
     public nonisolated let channels: Set<String>
+    /// The newest events of each channel, encoded, for replays.
+    public nonisolated let recent: RecentEvents
     private let log: any EventLog
     private var heads: [String: (seq: Int64, state: ChannelState)] = [:]
     private let publishing = AsyncLock()
@@ -19,9 +21,10 @@ public actor Relay {
     private let reads = AsyncLock(permits: 8)
     private let logger: Logger
 
-    public init(log: any EventLog, hub: Hub, channels: [String], logger: Logger = Logger(label: "senate-live.relay")) {
+    public init(log: any EventLog, hub: Hub, channels: [String], recentEvents: Int = 4096, logger: Logger = Logger(label: "senate-live.relay")) {
         self.log = log
         self.hub = hub
+        recent = RecentEvents(capacity: recentEvents)
         self.channels = Set(channels)
         self.logger = logger
     }
@@ -29,9 +32,17 @@ public actor Relay {
     /// Whether several nodes share the log (their events arrive through `followSharedLog`).
     public nonisolated var isShared: Bool { log is any SharedEventLog }
 
-    /// Loads each channel's last seq and state from the log.
+    /// Loads each channel's last seq and state from the log, and its newest events into `recent`, so the
+    /// reconnects that follow a restart replay from memory.
     public func start() async throws {
-        for channel in channels { heads[channel] = try await log.head(channel: channel) }
+        for channel in channels {
+            let head = try await log.head(channel: channel)
+            heads[channel] = head
+            let count = Int64(recent.capacity)
+            guard count > 0, head.seq > 0 else { continue }
+            let newest = try await log.events(channel: channel, after: max(0, head.seq - count), limit: Int(count))
+            recent.append(try newest.map(EncodedEvent.init), channel: channel)
+        }
     }
 
     /// The current seq and state of a channel.
@@ -64,6 +75,7 @@ public actor Relay {
             throw RelayError(.unavailable, code: "store_unavailable", "the event log refused the write: \(error)")
         }
         heads[channel] = (batch.fresh.last?.seq ?? 0, batch.state)
+        recent.append(encoded, channel: channel)
         hub.publish(encoded, channel: channel)
         return batch.result
     }
@@ -122,6 +134,7 @@ public actor Relay {
                     seq = event.seq
                 }
                 heads[channel] = (seq, state)
+                recent.append(encoded, channel: channel)
                 hub.publish(encoded, channel: channel)
                 if !readBack { return }
                 page = []
@@ -153,6 +166,27 @@ public actor Relay {
                 if Task.isCancelled { return }
                 logger.warning("shared event log: could not read new events of \(channel): \(error)")
             }
+        }
+    }
+
+    /// The next page of a subscriber's replay after `seq`, encoded: from memory when `recent` holds it,
+    /// else from the log. `oldest` is the oldest seq the log keeps when it had to be asked (nil when memory
+    /// answered: then nothing after `seq` is missing).
+    public func replay(channel: String, after seq: Int64, limit: Int) async throws -> (events: [EncodedEvent], oldest: Int64?) {
+        let head = try head(channel: channel).seq
+        if let cached = recent.after(seq, through: head, channel: channel, limit: limit) { return (cached, nil) }
+        let page = try await history(channel: channel, after: seq, limit: limit)
+        // An empty log keeps nothing: everything up to the head is missing.
+        return (try page.events.map(EncodedEvent.init), page.oldest ?? head + 1)
+    }
+
+    /// The oldest seq the log still keeps (nil: none).
+    public func oldestKept(channel: String) async throws -> Int64? {
+        _ = try head(channel: channel)
+        do { return try await reads.withLock { try await log.oldestSeq(channel: channel) } } catch let error as RelayError {
+            throw error
+        } catch {
+            throw RelayError(.unavailable, code: "store_unavailable", "the event log could not be read: \(error)")
         }
     }
 

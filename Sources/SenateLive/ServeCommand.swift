@@ -31,12 +31,19 @@ func runServer(
     let server = try await buildServer(configuration, logger: logger) { host, port in
         FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
     }
-    let group = ServiceGroup(configuration: .init(
+    var groupConfiguration = ServiceGroupConfiguration(
         services: (server.services + extra(server, logger)).map { .init(service: $0) },
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
-    ))
-    try await group.run()
+    )
+    // Services still draining near the deadline are cancelled; whatever ignores that too is ended by
+    // `DrainDeadline` at the deadline itself.
+    let deadline = configuration.drainTimeout
+    groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int64(max(0.5, deadline - min(5, deadline / 4)) * 1000))
+    groupConfiguration.maximumCancellationDuration = .milliseconds(Int64(min(5, deadline / 4) * 1000))
+    let watchdog = DrainDeadline(seconds: deadline, logger: logger)
+    defer { withExtendedLifetime(watchdog) {} }
+    try await ServiceGroup(configuration: groupConfiguration).run()
 }
 
 /// Logs go to standard error; the `listening on` line goes to standard output.

@@ -1,6 +1,7 @@
 import Foundation
 import HLS
 import Hummingbird
+import NIOCore
 
 /// An error answered as `{"error": {"code", "message", "field"?}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -29,6 +30,10 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
 
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit) bytes")
+    }
+
     /// HLS errors as HTTP: 404 unknown, 400 bad directive, 503 not ready or timed out (retry soon).
     init(_ error: HLSError) {
         switch error.code {
@@ -38,5 +43,30 @@ public struct APIError: HTTPResponseError, Sendable {
             self.init(.serviceUnavailable, code: error.code.rawValue, message: error.message)
             headers[.retryAfter] = "1"
         }
+    }
+}
+
+extension Request {
+    /// The whole body, up to `limit` bytes: 413 `body_too_large` above (before reading anything when
+    /// `Content-Length` says so). A body that is not valid HTTP (a broken chunk) is not "too large": that
+    /// error goes on, and `RequestGuard` answers it with 400.
+    func boundedBody(upTo limit: Int) async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit { throw APIError.tooLarge(limit) }
+        do { return try await body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge(limit)
+        }
+    }
+}
+
+extension TokenAuthority {
+    /// The principal of the request's bearer token; 401 `unauthorized` with `WWW-Authenticate: Bearer`
+    /// when there is none, or it is forged, expired or not yet valid.
+    func principal(of request: Request) async throws -> Principal {
+        guard let principal = await principal(authorization: request.headers[.authorization]) else {
+            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
+            error.headers[.wwwAuthenticate] = "Bearer"
+            throw error
+        }
+        return principal
     }
 }

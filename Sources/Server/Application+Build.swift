@@ -3,6 +3,8 @@ import Archive
 import Foundation
 import HLS
 import HTTPTypes
+import HummingbirdCore
+import NIOHTTP1
 import Hummingbird
 import HummingbirdWebSocket
 import HummingbirdWSCompression
@@ -95,7 +97,7 @@ public func buildServer(
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
     if isIngest {
         LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
-        InputRoutes(channels: channels, authority: authority).register(on: router)
+        InputRoutes(channels: channels, authority: authority, settings: configuration.ingest).register(on: router)
         ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
         WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
     }
@@ -111,23 +113,10 @@ public func buildServer(
 
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                maxFrameSize: max(configuration.relay.maxClientMessageBytes, 1 << 16),
-                // Small windows and memory level keep a compressed message's zlib state at a few KB, and it
-                // only exists while such a message passes (`OnDemandDeflateBuilder`); events go out
-                // uncompressed, so a fan-out does not deflate the same bytes once per subscriber.
-                extensions: configuration.relay.compression ? [WebSocketExtensionFactory {
-                    OnDemandDeflateBuilder(
-                        clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
-                        maxDecompressedFrameSize: configuration.relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
-                    )
-                }] : [],
-                autoPing: .enabled(timePeriod: .milliseconds(Int(configuration.relay.pingInterval * 1000)))
-            )
-        ),
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live"),
+        server: guardedServer(webSocketRouter: router, configuration),
+        // A restart with viewers connected brings their reconnects all at once: a queue of 256 pending
+        // connections overflows, and each SYN that is dropped costs that client a second or more.
+        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live", backlog: 4096),
         onServerRunning: { channel in
             onListening(configuration.http.host, channel.localAddress?.port ?? configuration.http.port)
         },
@@ -150,6 +139,44 @@ public func buildServer(
     // Last, so it is the first to hear of shutdown: /readyz turns traffic away before anything stops.
     services.append(DrainService(draining: draining))
     return SenateLiveServer(application: application, channels: channels, relay: relay, authority: authority, services: services)
+}
+
+/// HTTP/1.1 with the WebSocket upgrade, behind `GuardedServerChannel`: header and body timeouts, header size
+/// limits, a connection limit per address, answers to malformed requests, and WebSocket frames checked
+/// against RFC 6455 and `relay.maxClientMessageBytes` (1002, 1009; invalid UTF-8: 1007).
+private func guardedServer(webSocketRouter: Router<AppContext>, _ configuration: ServerConfiguration) -> HTTPServerBuilder {
+    let relay = configuration.relay, http = configuration.http
+    let webSocket = WebSocketServerConfiguration(
+        maxFrameSize: relay.maxClientMessageBytes,
+        // Small windows and memory level keep a compressed message's zlib state at a few KB, and it only
+        // exists while such a message passes (`OnDemandDeflateBuilder`); events go out uncompressed, so a
+        // fan-out does not deflate the same bytes once per subscriber.
+        extensions: relay.compression ? [WebSocketExtensionFactory {
+            OnDemandDeflateBuilder(
+                clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
+                maxDecompressedFrameSize: relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
+            )
+        }] : [],
+        autoPing: .enabled(timePeriod: .milliseconds(Int(relay.pingInterval * 1000))),
+        // A client that does not answer the close handshake holds its connection (and the drain) this long.
+        closeTimeout: .seconds(5),
+        validateUTF8: true
+    )
+    let http1 = HTTP1Channel.Configuration(httpDecoderConfiguration: .init(
+        maxHeaderFieldSize: http.maxHeaderBytes, maxHeaderListSize: http.maxHeaderBytes, maxHeaderFieldCount: 100
+    ))
+    let limiter = ConnectionLimiter(perAddress: http.maxConnectionsPerAddress, exempt: http.connectionLimitExempt)
+    let timeouts = RequestGuardStateMachine.Timeouts(
+        header: .milliseconds(Int64(http.headerTimeout * 1000)), body: .milliseconds(Int64(http.bodyTimeout * 1000)),
+        idle: .milliseconds(Int64(http.idleTimeout * 1000))
+    )
+    let webSocketResponder = webSocketRouter.buildResponder()
+    return HTTPServerBuilder { responder in
+        GuardedServerChannel(
+            base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: .init(http1: http1, ws: webSocket)),
+            limiter: limiter, timeouts: timeouts, maxFramePayload: relay.maxClientMessageBytes
+        )
+    }
 }
 
 /// The event log `relay.store` names: SQLite under the data folder, or PostgreSQL shared with other nodes

@@ -29,11 +29,12 @@ enum CatchUp {
         /// Events `from…to` are no longer kept: before the oldest kept one a snapshot follows; inside the
         /// history (quarantined events) the replay goes on.
         case gap(from: Int64, to: Int64)
-        case event(Event)
+        case event(EncodedEvent)
     }
 
-    /// Delivers what a subscriber that has seen up to `since` (nil: nothing) needs; returns the last seq sent.
-    static func run(relay: Relay, channel: String, since: Int64?, deliver: (Item) async throws -> Void) async throws -> Int64 {
+    /// Delivers what a subscriber that has seen up to `since` (nil: nothing) needs, a page at a time (so a
+    /// subscriber writes a page and flushes once); returns the last seq sent.
+    static func run(relay: Relay, channel: String, since: Int64?, deliver: ([Item]) async throws -> Void) async throws -> Int64 {
         var head = try await relay.head(channel: channel)
         if let since, since > head.seq, relay.isShared {
             // Several nodes: the client saw events on another node that this one has not taken yet.
@@ -41,25 +42,26 @@ enum CatchUp {
             head = try await relay.head(channel: channel)
         }
         guard let since, since >= 0, since <= head.seq else {
-            try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
+            try await deliver([.snapshot(seq: head.seq, state: head.state.snapshot)])
             return head.seq
         }
         var cursor = since
         while cursor < head.seq {
-            let page = try await relay.history(channel: channel, after: cursor, limit: 500)
-            if cursor + 1 < (page.oldest ?? head.seq + 1) {
-                try await deliver(.gap(from: cursor + 1, to: (page.oldest ?? head.seq + 1) - 1))
-                try await deliver(.snapshot(seq: head.seq, state: head.state.snapshot))
+            let page = try await relay.replay(channel: channel, after: cursor, limit: 500)
+            if let oldest = page.oldest, cursor + 1 < oldest {
+                try await deliver([.gap(from: cursor + 1, to: oldest - 1), .snapshot(seq: head.seq, state: head.state.snapshot)])
                 return head.seq
             }
             guard let first = page.events.first, first.seq <= head.seq else { break }
+            var items: [Item] = []
             for event in page.events where event.seq <= head.seq {
                 // A hole inside the kept history: events that could not be read were quarantined. Said, not
                 // skipped silently; the replay goes on after it.
-                if event.seq > cursor + 1 { try await deliver(.gap(from: cursor + 1, to: event.seq - 1)) }
-                try await deliver(.event(event))
+                if event.seq > cursor + 1 { items.append(.gap(from: cursor + 1, to: event.seq - 1)) }
+                items.append(.event(event))
                 cursor = event.seq
             }
+            try await deliver(items)
         }
         return cursor
     }

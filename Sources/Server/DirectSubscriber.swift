@@ -61,16 +61,19 @@ final class DirectSubscriber: @unchecked Sendable {
         return accepted
     }
 
-    /// Writes a catch-up message (snapshot, gap, replayed event); queued on the event loop in call order.
-    /// A replay goes at the client's pace: it waits while the connection's buffer is full, and gives up
-    /// (the client is not reading) after `patience`.
-    func sendCatchUp(_ bytes: ByteBuffer, patience: Duration = .seconds(10)) async throws {
+    /// Writes a page of catch-up messages (snapshot, gap, replayed events), flushed once; queued on the
+    /// event loop in call order. A replay goes at the client's pace: it waits while the connection's buffer
+    /// is full, and gives up (the client is not reading) after `patience`.
+    func sendCatchUp(_ messages: [ByteBuffer], patience: Duration = .seconds(10)) async throws {
+        guard !messages.isEmpty else { return }
         let deadline = ContinuousClock.now + patience
         while !connection.isWritable {
             guard ContinuousClock.now < deadline else { throw CatchUpStalled() }
             try await Task.sleep(for: .milliseconds(10))
         }
-        send(bytes)
+        for bytes in messages { connection.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil) }
+        connection.flush()
+        RelayMetrics.shared.delivered(messages.count)
     }
 
     /// Catch-up is done up to `seq`: on the event loop, after the catch-up writes, write what was held

@@ -18,11 +18,13 @@ final class LogFollower: HubSubscriber {
     private let quarantine: @Sendable (_ event: Event, _ reason: String) async throws -> Void
     /// The store's name in `senate_live_quarantined_events_total`.
     private let store: String
+    /// Pauses (ms) before each try of an event that fails on its own.
+    private let retryDelays: [Int]
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private static let page = 500
 
     init(
-        channel: String, relay: Relay, name: String, store: String, logger: Logger,
+        channel: String, relay: Relay, name: String, store: String, logger: Logger, retryDelays: [Int] = [0, 500, 2000],
         cursor: @escaping @Sendable () async throws -> Int64,
         consume: @escaping @Sendable (_ events: [Event], _ through: Int64) async throws -> Void,
         quarantine: @escaping @Sendable (_ event: Event, _ reason: String) async throws -> Void
@@ -35,6 +37,7 @@ final class LogFollower: HubSubscriber {
         self.consume = consume
         self.quarantine = quarantine
         self.store = store
+        self.retryDelays = retryDelays
     }
 
     func deliver(_ event: EncodedEvent) -> Bool {
@@ -99,7 +102,7 @@ final class LogFollower: HubSubscriber {
     private func consumeOneByOne(_ events: [Event]) async throws {
         for event in events {
             var failure: (any Error)?
-            for delay in [0, 500, 2000] {
+            for delay in retryDelays {
                 if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
                 do {
                     try await consume([event], event.seq)

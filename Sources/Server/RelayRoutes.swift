@@ -24,7 +24,8 @@ struct RelayRoutes: Sendable {
             let channel = try channelName(context)
             let since = try integer(request.uri.queryParameters.get("since"), name: "since") ?? 0
             let limit = min(1000, max(1, try integer(request.uri.queryParameters.get("limit"), name: "limit") ?? 100))
-            let page = try await relayCall { try await relay.history(channel: channel, after: since, limit: Int(limit)) }
+            let page = try await relayCall { try await relay.replay(channel: channel, after: since, limit: Int(limit)) }
+            let oldest = try await relayCall { try await relay.oldestKept(channel: channel) }
             var head = try await relayCall { try await relay.head(channel: channel) }
             if let newest = page.events.last?.seq, newest > head.seq, relay.isShared {
                 // Several nodes: the log holds events this node has not taken yet; take them, so `latest`
@@ -32,7 +33,7 @@ struct RelayRoutes: Sendable {
                 try await relayCall { try await relay.catchUp(channel: channel) }
                 head = try await relayCall { try await relay.head(channel: channel) }
             }
-            return try jsonResponse(EventsBody(channel: channel, events: page.events, oldest: page.oldest, latest: max(head.seq, page.events.last?.seq ?? 0)))
+            return try eventsResponse(channel: channel, events: page.events, oldest: oldest, latest: max(head.seq, page.events.last?.seq ?? 0))
         }
         router.get("/api/v1/channels/:channel/events/stream") { request, context in
             let channel = try channelName(context)
@@ -46,21 +47,11 @@ struct RelayRoutes: Sendable {
     private func publish(_ request: Request, _ context: AppContext) async throws -> Response {
         let started = ContinuousClock.now
         let channel = try channelName(context)
-        guard let principal = await authority.principal(authorization: request.headers[.authorization]) else {
-            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        }
+        let principal = try await authority.principal(of: request)
         guard principal.mayPublish(to: channel) else {
             throw APIError(.forbidden, code: "forbidden", message: "this token may not publish to \(channel)")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBodyBytes {
-            throw APIError.tooLarge(settings.maxBodyBytes)
-        }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: settings.maxBodyBytes) } catch {
-            throw APIError.tooLarge(settings.maxBodyBytes)
-        }
+        let body = try await request.boundedBody(upTo: settings.maxBodyBytes)
         let (drafts, isBatch) = try relayCall { try EventBody.parse(body, maxBatch: settings.maxBatch) }
         let stored = try await relayCall { try await relay.publish(channel: channel, drafts: drafts, isBatch: isBatch) }
         RelayMetrics.shared.published(stored.count, nanoseconds: (ContinuousClock.now - started).nanoseconds)
@@ -89,11 +80,17 @@ struct RelayRoutes: Sendable {
         let state: ChannelState.Snapshot
     }
 
-    struct EventsBody: Encodable {
-        let channel: String
-        let events: [Event]
-        let oldest: Int64?
-        let latest: Int64
+    /// `{"channel","events":[…],"latest","oldest"}`, the events' JSON as encoded once when they were stored.
+    private func eventsResponse(channel: String, events: [EncodedEvent], oldest: Int64?, latest: Int64) throws -> Response {
+        var body = ByteBuffer(string: #"{"channel":"#)
+        body.writeBytes(try EventCoding.encoder.encode(channel))
+        body.writeString(#","events":["#)
+        for (index, event) in events.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeImmutableBuffer(event.json)
+        }
+        body.writeString(#"],"latest":\#(latest),"oldest":\#(oldest.map(String.init) ?? "null")}"#)
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: body))
     }
 }
 
@@ -123,9 +120,6 @@ extension APIError {
         self.init(status, code: error.code, message: error.message, field: error.field)
     }
 
-    static func tooLarge(_ limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit) bytes")
-    }
 }
 
 extension Duration {

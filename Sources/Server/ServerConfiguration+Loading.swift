@@ -43,6 +43,13 @@ extension ServerConfiguration {
         }
         if let host = value("HOST") { http.host = host }
         if let port = try number("PORT", Int.self) { http.port = port }
+        if let seconds = try number("HEADER_TIMEOUT", Double.self) { http.headerTimeout = seconds }
+        if let seconds = try number("BODY_TIMEOUT", Double.self) { http.bodyTimeout = seconds }
+        if let seconds = try number("IDLE_TIMEOUT", Double.self) { http.idleTimeout = seconds }
+        if let bytes = try number("MAX_HEADER_BYTES", Int.self) { http.maxHeaderBytes = bytes }
+        if let count = try number("MAX_CONNECTIONS_PER_ADDRESS", Int.self) { http.maxConnectionsPerAddress = count }
+        if let list = value("CONNECTION_LIMIT_EXEMPT") { http.connectionLimitExempt = Self.list(list) }
+        if let seconds = try number("DRAIN_TIMEOUT", Double.self) { drainTimeout = seconds }
         if let directory = value("DATA_DIR") { dataDirectory = directory }
         if let level = value("LOG_LEVEL") { logLevel = level }
         if let part = try number("PART_TARGET", Double.self) { hls.partTarget = part }
@@ -52,6 +59,7 @@ extension ServerConfiguration {
         if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
+        if let folder = value("INPUT_FILE_ROOT") { ingest.fileRoot = folder }
         if let store = value("STORE") { relay.store = store }
         if let seconds = try number("SHARED_LOG_POLL", Double.self) { relay.sharedLogPoll = seconds }
         if let list = value("ROLES") {
@@ -71,7 +79,8 @@ extension ServerConfiguration {
         if let days = try number("ARCHIVE_RETENTION_DAYS", Double.self) { archive.retentionDays = days }
         if let export = try flag("ARCHIVE_EXPORT_ON_END") { archive.exportOnEnd = export }
         if let wait = try number("ARCHIVE_END_WAIT", Double.self) { archive.endWait = wait }
-        if let hosts = value("WEBHOOK_ALLOW_HOSTS") { webhooks.allowHosts = hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let hosts = value("WEBHOOK_ALLOW_HOSTS") { webhooks.allowHosts = Self.list(hosts) }
+        if let allow = try flag("WEBHOOK_ALLOW_PRIVATE") { webhooks.allowPrivate = allow }
         if let seconds = try number("WEBHOOK_RETRY_BASE", Double.self) { webhooks.retryBase = seconds }
         if let seconds = try number("WEBHOOK_RETRY_CAP", Double.self) { webhooks.retryCap = seconds }
         if let seconds = try number("WEBHOOK_RETRY_FOR", Double.self) { webhooks.retryFor = seconds }
@@ -100,9 +109,20 @@ extension ServerConfiguration {
         }
     }
 
+    /// A comma list of an environment variable, trimmed, without empty entries.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     /// Rejects settings the server cannot honour, naming the key.
     public func validate() throws {
         guard (0...65535).contains(http.port) else { throw ConfigurationError(key: "http.port", "must be 0–65535") }
+        for (key, seconds) in [("http.headerTimeout", http.headerTimeout), ("http.bodyTimeout", http.bodyTimeout), ("http.idleTimeout", http.idleTimeout)] {
+            guard (0.5...3600).contains(seconds) else { throw ConfigurationError(key: key, "must be 0.5–3600 seconds") }
+        }
+        guard (1024...1_048_576).contains(http.maxHeaderBytes) else { throw ConfigurationError(key: "http.maxHeaderBytes", "must be 1024–1048576") }
+        guard http.maxConnectionsPerAddress >= 0 else { throw ConfigurationError(key: "http.maxConnectionsPerAddress", "must be 0 (no limit) or more") }
+        guard (1...600).contains(drainTimeout) else { throw ConfigurationError(key: "drainTimeout", "must be 1–600 seconds") }
         guard (0.2...1.0).contains(hls.partTarget) else { throw ConfigurationError(key: "hls.partTarget", "must be 0.2–1.0 seconds") }
         guard (1...10).contains(hls.segmentTarget) else { throw ConfigurationError(key: "hls.segmentTarget", "must be 1–10 seconds") }
         guard hls.segmentTarget >= hls.partTarget * 2 else { throw ConfigurationError(key: "hls.segmentTarget", "must hold at least two parts") }

@@ -10,6 +10,18 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var host = "127.0.0.1"
         /// Port; 0 picks a free one (the chosen port is printed as `listening on http://HOST:PORT`).
         public var port = 8080
+        /// Seconds a new connection has to send its first request head (slow-loris defence); 408 after.
+        public var headerTimeout = 10.0
+        /// Seconds that may pass between two pieces of a request body; 408 after.
+        public var bodyTimeout = 30.0
+        /// Seconds a keep-alive connection may sit between requests before it is closed.
+        public var idleTimeout = 60.0
+        /// Largest request head (request line and headers), bytes; 431 above.
+        public var maxHeaderBytes = 16 * 1024
+        /// Open connections per client address (IPv6: per /64); 0 for no limit. Over it: 503.
+        public var maxConnectionsPerAddress = 256
+        /// Addresses never limited: caching edges or load balancers that connect for many viewers.
+        public var connectionLimitExempt: [String] = []
     }
 
     public struct HLS: Sendable, Equatable, Codable {
@@ -108,8 +120,11 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
     /// Webhook deliveries.
     public struct WebhookSettings: Sendable, Equatable, Codable {
-        /// Hosts webhook URLs may point to; empty allows any.
+        /// Hosts webhook URLs may point to, whatever addresses they resolve to (receivers inside the
+        /// server's own network); empty allows any host that resolves only to public addresses.
         public var allowHosts: [String] = []
+        /// Let webhooks reach private, loopback and link-local addresses of any host.
+        public var allowPrivate = false
         /// Seconds before the first retry; doubles each time up to `retryCap` (with 50–100 % jitter).
         public var retryBase = 1.0
         public var retryCap = 300.0
@@ -125,6 +140,16 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var keepDays = 7.0
 
         public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase, cap: retryCap, giveUpAfter: retryFor) }
+
+        /// Where webhook URLs may lead.
+        public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
+    }
+
+    /// What inputs `PUT …/input` may name (inputs in this file are the operator's own and not limited).
+    public struct Ingest: Sendable, Equatable, Codable {
+        /// A folder whose files (and files under it) the API may play as live; empty: no local files
+        /// through the API.
+        public var fileRoot = ""
     }
 
     /// Bearer tokens.
@@ -139,10 +164,13 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var hls = HLS()
     public var archive = ArchiveSettings()
     public var webhooks = WebhookSettings()
+    public var ingest = Ingest()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`.
     public var logLevel = "info"
+    /// Seconds a graceful shutdown (SIGTERM) may take; then the process ends whatever is still running.
+    public var drainTimeout = 20.0
     public var channels: [Channel] = []
     /// This node's roles; unset means both, which only a node with its own SQLite log may leave unset.
     public var roles: [Role]?
@@ -153,11 +181,19 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 }
 
 extension ServerConfiguration.HTTP {
-    enum CodingKeys: String, CodingKey { case host, port }
+    enum CodingKeys: String, CodingKey {
+        case host, port, headerTimeout, bodyTimeout, idleTimeout, maxHeaderBytes, maxConnectionsPerAddress, connectionLimitExempt
+    }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
+        headerTimeout = try container.decodeIfPresent(Double.self, forKey: .headerTimeout) ?? headerTimeout
+        bodyTimeout = try container.decodeIfPresent(Double.self, forKey: .bodyTimeout) ?? bodyTimeout
+        idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? idleTimeout
+        maxHeaderBytes = try container.decodeIfPresent(Int.self, forKey: .maxHeaderBytes) ?? maxHeaderBytes
+        maxConnectionsPerAddress = try container.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? maxConnectionsPerAddress
+        connectionLimitExempt = try container.decodeIfPresent([String].self, forKey: .connectionLimitExempt) ?? connectionLimitExempt
     }
 }
 
@@ -175,7 +211,7 @@ extension ServerConfiguration.HLS {
 }
 
 extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, dataDirectory, logLevel, channels, roles }
+    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, ingest, dataDirectory, logLevel, drainTimeout, channels, roles }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
@@ -184,8 +220,10 @@ extension ServerConfiguration {
         hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
         archive = try container.decodeIfPresent(ArchiveSettings.self, forKey: .archive) ?? archive
         webhooks = try container.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
+        ingest = try container.decodeIfPresent(Ingest.self, forKey: .ingest) ?? ingest
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
         logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
+        drainTimeout = try container.decodeIfPresent(Double.self, forKey: .drainTimeout) ?? drainTimeout
         channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
         roles = try container.decodeIfPresent([Role].self, forKey: .roles)
     }
@@ -211,6 +249,14 @@ extension ServerConfiguration.RelaySettings {
     }
 }
 
+extension ServerConfiguration.Ingest {
+    enum CodingKeys: String, CodingKey { case fileRoot }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        fileRoot = try container.decodeIfPresent(String.self, forKey: .fileRoot) ?? fileRoot
+    }
+}
+
 extension ServerConfiguration.Auth {
     enum CodingKeys: String, CodingKey { case secret }
     public init(from decoder: any Decoder) throws {
@@ -230,10 +276,11 @@ extension ServerConfiguration.ArchiveSettings {
 }
 
 extension ServerConfiguration.WebhookSettings {
-    enum CodingKeys: String, CodingKey { case allowHosts, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
+    enum CodingKeys: String, CodingKey { case allowHosts, allowPrivate, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
+        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
         retryBase = try container.decodeIfPresent(Double.self, forKey: .retryBase) ?? retryBase
         retryCap = try container.decodeIfPresent(Double.self, forKey: .retryCap) ?? retryCap
         retryFor = try container.decodeIfPresent(Double.self, forKey: .retryFor) ?? retryFor

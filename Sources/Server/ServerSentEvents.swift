@@ -43,17 +43,21 @@ struct ServerSentEvents: Sendable {
                 queue.finish()
                 RelayMetrics.shared.subscriberLeft()
             }
-            var last = try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
+            var last = try await CatchUp.run(relay: relay, channel: channel, since: since) { items in
+                var page = ByteBuffer()
+                for item in items {
+                    switch item {
+                    case .event(let event): page.writeImmutableBuffer(event.serverSentEvent)
+                    case .snapshot(let seq, let state):
+                        let body = try EventCoding.encoder.encode(SnapshotMessage(channel: channel, seq: seq, state: state))
+                        page.writeString("event: snapshot\ndata: \(String(decoding: body, as: UTF8.self))\n\n")
+                    case .gap(let from, let to):
+                        page.writeString("event: gap\ndata: {\"channel\":\"\(channel)\",\"from\":\(from),\"to\":\(to)}\n\n")
+                    }
+                }
                 let watchdog = stallGuard()
                 defer { watchdog.cancel() }
-                switch item {
-                case .event(let event): try await writer.write(try EncodedEvent(event).serverSentEvent)
-                case .snapshot(let seq, let state):
-                    let body = try EventCoding.encoder.encode(SnapshotMessage(channel: channel, seq: seq, state: state))
-                    try await writer.write(ByteBuffer(string: "event: snapshot\ndata: \(String(decoding: body, as: UTF8.self))\n\n"))
-                case .gap(let from, let to):
-                    try await writer.write(ByteBuffer(string: "event: gap\ndata: {\"channel\":\"\(channel)\",\"from\":\(from),\"to\":\(to)}\n\n"))
-                }
+                try await writer.write(page)
             }
             // On shutdown the stream ends; the browser reconnects (to another node) with Last-Event-ID.
             try await withGracefulShutdownHandler {

@@ -26,11 +26,14 @@ public struct TokenAuthority: Sendable {
     struct Claims: JWTPayload {
         var sub: SubjectClaim
         var exp: ExpirationClaim
+        /// Not valid before (RFC 7519 §4.1.5); optional, honoured when present.
+        var nbf: NotBeforeClaim?
         var role: Principal.Role
         var channels: [String]
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try nbf?.verifyNotBefore()
         }
     }
 
@@ -44,7 +47,7 @@ public struct TokenAuthority: Sendable {
     /// A signed token for `principal`, valid for `lifetime` seconds.
     public func mint(_ principal: Principal, lifetime: TimeInterval) async throws -> String {
         try await keys.sign(Claims(
-            sub: .init(value: principal.subject), exp: .init(value: Date().addingTimeInterval(lifetime)),
+            sub: .init(value: principal.subject), exp: .init(value: Date().addingTimeInterval(lifetime)), nbf: nil,
             role: principal.role, channels: principal.channels
         ))
     }

@@ -62,7 +62,13 @@ struct WebSocketSession: Sendable {
                 if state.overflowed { break }
             }
             group.cancelAll()
-            if state.overflowed { await closeTooSlow(state, outbound: outbound, buffer: high) }
+            if state.overflowed {
+                await closeTooSlow(state, outbound: outbound, buffer: high)
+                return
+            }
+            // The reader ended. Its error, if any, names the close code (1009 a message over
+            // `relay.maxClientMessageBytes`, 1007 text that is not UTF-8); a task group drops it otherwise.
+            try await group.next()
         }
     }
 
@@ -91,9 +97,11 @@ struct WebSocketSession: Sendable {
                 let following = state.following, relay = relay
                 let last = try await withThrowingTaskGroup(of: Int64.self) { group in
                     group.addTask {
-                        try await CatchUp.run(relay: relay, channel: channel, since: since) { item in
-                            if case .event(let event) = item, !following.matches(event.subject) { return }
-                            try await subscriber.sendCatchUp(try Self.encode(item, channel: channel))
+                        try await CatchUp.run(relay: relay, channel: channel, since: since) { items in
+                            try await subscriber.sendCatchUp(try items.compactMap { item in
+                                if case .event(let event) = item, !following.matches(event.event.subject) { return nil }
+                                return try Self.encode(item, channel: channel)
+                            })
                         }
                     }
                     return try await group.next() ?? 0
@@ -218,7 +226,7 @@ struct WebSocketSession: Sendable {
 
     static func encode(_ item: CatchUp.Item, channel: String) throws -> ByteBuffer {
         switch item {
-        case .event(let event): return try EncodedEvent(event).webSocketText
+        case .event(let event): return event.webSocketText
         case .snapshot(let seq, let state): return ByteBuffer(data: try EventCoding.encoder.encode(SnapshotMessage(channel: channel, seq: seq, state: state)))
         case .gap(let from, let to): return ByteBuffer(string: #"{"op":"gap","channel":"\#(channel)","from":\#(from),"to":\#(to)}"#)
         }

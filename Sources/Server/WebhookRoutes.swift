@@ -30,13 +30,12 @@ struct WebhookRoutes: Sendable {
     func register(on router: Router<AppContext>) {
         router.post("/api/v1/webhooks") { request, _ in
             let principal = try await manager(request)
-            let body: ByteBuffer
-            do { body = try await request.body.collect(upTo: 64 * 1024) } catch { throw APIError.tooLarge(64 * 1024) }
+            let body = try await request.boundedBody(upTo: 64 * 1024)
             let registration: Registration
             do { registration = try JSONDecoder().decode(Registration.self, from: Data(body.readableBytesView)) } catch {
                 throw APIError(.badRequest, code: "invalid_json", message: #"the body must be {"url", "secret", "filter"?: {channels, types, billIds, itemIds, tags}}"#)
             }
-            let webhook = try validate(registration, principal: principal)
+            let webhook = try await validate(registration, principal: principal)
             try await store.create(webhook, secret: registration.secret)
             return try jsonResponse(webhook, status: .created)
         }
@@ -67,11 +66,7 @@ struct WebhookRoutes: Sendable {
     }
 
     private func manager(_ request: Request) async throws -> Principal {
-        guard let principal = await authority.principal(authorization: request.headers[.authorization]) else {
-            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        }
+        let principal = try await authority.principal(of: request)
         guard principal.role == .operator || principal.role == .admin else {
             throw APIError(.forbidden, code: "forbidden", message: "webhooks need an operator or admin token")
         }
@@ -93,15 +88,16 @@ struct WebhookRoutes: Sendable {
         return !webhook.filter.channels.isEmpty && webhook.filter.channels.allSatisfy(principal.channels.contains)
     }
 
-    /// Checks a registration: an http(s) URL to an allowed host, a secret of 16+ bytes, channels the token
-    /// may use (an operator's own channels when none are named), known event types.
-    func validate(_ registration: Registration, principal: Principal) throws -> Webhook {
-        guard let url = URLComponents(string: registration.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host?.lowercased(), !host.isEmpty, registration.url.utf8.count <= 2048 else {
-            throw APIError(.badRequest, code: "invalid_url", message: "url must be an http:// or https:// URL", field: "url")
-        }
-        guard settings.allowHosts.isEmpty || settings.allowHosts.contains(where: { $0.lowercased() == host }) else {
-            throw APIError(.unprocessableContent, code: "host_not_allowed", message: "\(host) is not in webhooks.allowHosts", field: "url")
+    /// Checks a registration: an http(s) URL to an allowed host that resolves to addresses the policy
+    /// allows, a secret of 16+ bytes, channels the token may use (an operator's own channels when none are
+    /// named), known event types.
+    func validate(_ registration: Registration, principal: Principal) async throws -> Webhook {
+        let url: OutboundURL
+        do {
+            url = try settings.policy.validate(registration.url)
+            _ = try await settings.policy.resolve(url)
+        } catch let refusal as OutboundRefusal {
+            throw APIError(refusal.code == .invalidURL ? .badRequest : .unprocessableContent, code: refusal.code.rawValue, message: refusal.message, field: "url")
         }
         guard registration.secret.utf8.count >= 16, registration.secret.utf8.count <= 256 else {
             throw APIError(.badRequest, code: "invalid_secret", message: "secret must be 16–256 bytes", field: "secret")
@@ -126,7 +122,7 @@ struct WebhookRoutes: Sendable {
             throw APIError(.badRequest, code: "invalid_value", message: "unknown event type \(unknown)", field: "filter.types")
         }
         return Webhook(
-            id: UUID().uuidString.lowercased(), url: registration.url,
+            id: UUID().uuidString.lowercased(), url: url.text,
             filter: .init(channels: wanted, types: types, follow: FollowFilter(billIds: filter?.billIds ?? [], itemIds: filter?.itemIds ?? [], tags: filter?.tags ?? [])),
             owner: principal.subject, createdAt: Date()
         )

@@ -1,19 +1,21 @@
 import Alerts
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import Metrics
+import NIOCore
+import NIOHTTP1
 
 /// Sends the webhook outbox: due deliveries go out as signed POSTs, at most `concurrency` at a time per
 /// endpoint; failures are retried with backoff and jitter until the retry period ends, and an endpoint
-/// that keeps failing is disabled. Runs until cancelled.
+/// that keeps failing is disabled. Each attempt checks where the URL leads now (`OutboundPolicy`) and
+/// connects to the checked address only. Runs until cancelled.
 actor WebhookSender {
     private let store: WebhookStore
     private let settings: ServerConfiguration.WebhookSettings
     private let logger: Logger
-    private let session: URLSession
+    private let policy: OutboundPolicy
+    private let clients: PinnedClients
     /// Deliveries being sent, and how many per endpoint.
     private var inFlight: [String: Task<Void, Never>] = [:]
     private var perEndpoint: [String: Int] = [:]
@@ -32,14 +34,8 @@ actor WebhookSender {
         self.store = store
         self.settings = settings
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = settings.timeout
-        configuration.timeoutIntervalForResource = settings.timeout
-        configuration.httpMaximumConnectionsPerHost = max(1, settings.concurrency)
-        configuration.urlCache = nil
-        // Redirects are not followed: a receiver could otherwise send the signed POST to a host the
-        // allow-list refuses. A 3xx counts as a failed attempt.
-        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+        policy = settings.policy
+        clients = PinnedClients(settings: settings)
     }
 
     /// New deliveries were queued (or an endpoint enabled): look now rather than at the next tick.
@@ -78,6 +74,7 @@ actor WebhookSender {
                 nextPrune = ContinuousClock.now + .seconds(3600)
             }
             await startDue()
+            await clients.closeIdle()
             // Until the next retry is due, a poke, or a second at most.
             let next = (try? await store.nextDue(excluding: Set(inFlight.keys), saturated: saturated))?.timeIntervalSinceNow ?? 1
             await nap(min(1, max(0.05, next)))
@@ -85,6 +82,7 @@ actor WebhookSender {
         // Shutting down: let the attempts under way finish (each is bounded by the timeout) and be recorded,
         // so a receiver that answered is not sent the same delivery again after the restart.
         for task in inFlight.values { await task.value }
+        await clients.shutdown()
     }
 
     private func startDue() async {
@@ -129,34 +127,74 @@ actor WebhookSender {
 
     /// One signed POST; the status code, or why there was none.
     private func post(_ job: DeliveryJob) async -> (Int?, String?, Int) {
-        guard let url = URL(string: job.url) else { return (nil, "invalid url", 0) }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = job.payload
-        let timestamp = Int(Date().timeIntervalSince1970)
-        request.setValue("application/json; charset=utf-8", forHTTPHeaderField: "Content-Type")
-        request.setValue("senate-live", forHTTPHeaderField: "User-Agent")
-        request.setValue(job.deliveryId, forHTTPHeaderField: "X-SenateLive-Delivery")
-        request.setValue(job.type, forHTTPHeaderField: "X-SenateLive-Event")
-        request.setValue(job.webhookId, forHTTPHeaderField: "X-SenateLive-Webhook")
-        request.setValue("\(timestamp)", forHTTPHeaderField: "X-SenateLive-Timestamp")
-        request.setValue(Signature.sign(body: job.payload, timestamp: timestamp, secret: job.secret), forHTTPHeaderField: "X-SenateLive-Signature")
         let started = ContinuousClock.now
+        func elapsed() -> Int { Int((ContinuousClock.now - started).nanoseconds / 1_000_000) }
+        let target: OutboundTarget
+        do { target = try await policy.resolve(try policy.validate(job.url)) } catch {
+            return (nil, "\(error)", elapsed())
+        }
+        var request = HTTPClientRequest(url: target.url.text)
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: job.payload))
+        let timestamp = Int(Date().timeIntervalSince1970)
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.headers.add(name: "User-Agent", value: "senate-live")
+        request.headers.add(name: "X-SenateLive-Delivery", value: job.deliveryId)
+        request.headers.add(name: "X-SenateLive-Event", value: job.type)
+        request.headers.add(name: "X-SenateLive-Webhook", value: job.webhookId)
+        request.headers.add(name: "X-SenateLive-Timestamp", value: "\(timestamp)")
+        request.headers.add(name: "X-SenateLive-Signature", value: Signature.sign(body: job.payload, timestamp: timestamp, secret: job.secret))
         do {
-            let (_, response) = try await session.data(for: request)
-            let elapsed = Int((ContinuousClock.now - started).nanoseconds / 1_000_000)
-            return ((response as? HTTPURLResponse)?.statusCode, nil, elapsed)
+            let response = try await clients.client(for: target).execute(request, timeout: .milliseconds(Int64(settings.timeout * 1000)))
+            // What the receiver says is not needed; read a little of it so the connection can be reused.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return (Int(response.status.code), nil, elapsed())
         } catch {
-            let elapsed = Int((ContinuousClock.now - started).nanoseconds / 1_000_000)
-            return (nil, (error as NSError).localizedDescription, elapsed)
+            return (nil, String(describing: error), elapsed())
         }
     }
 }
 
-/// Refuses every redirect: the 3xx answer itself is what the sender sees.
-final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        completionHandler(nil)
+/// One HTTP client per checked (host, address): the connection goes to the address `OutboundPolicy`
+/// approved, while TLS and the `Host` header keep the host name (async-http-client's `dnsOverride`).
+/// Clients unused for five minutes are shut down.
+actor PinnedClients {
+    private let settings: ServerConfiguration.WebhookSettings
+    private var clients: [String: (client: HTTPClient, used: ContinuousClock.Instant)] = [:]
+
+    init(settings: ServerConfiguration.WebhookSettings) {
+        self.settings = settings
+    }
+
+    func client(for target: OutboundTarget) -> HTTPClient {
+        let key = "\(target.url.host)|\(target.address)"
+        if let existing = clients[key] {
+            clients[key]?.used = .now
+            return existing.client
+        }
+        var configuration = HTTPClient.Configuration()
+        // Redirects are not followed: a receiver could otherwise send the signed POST to a host the policy
+        // refuses. A 3xx counts as a failed attempt.
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .milliseconds(Int64(settings.timeout * 1000)))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
+        if IPAddress(target.url.host) == nil { configuration.dnsOverride = [target.url.host: target.address.description] }
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        clients[key] = (client, .now)
+        return client
+    }
+
+    /// Shuts down the clients nobody used for five minutes.
+    func closeIdle() async {
+        let cutoff = ContinuousClock.now - .seconds(300)
+        for (key, entry) in clients where entry.used < cutoff {
+            clients[key] = nil
+            try? await entry.client.shutdown()
+        }
+    }
+
+    func shutdown() async {
+        for entry in clients.values { try? await entry.client.shutdown() }
+        clients = [:]
     }
 }

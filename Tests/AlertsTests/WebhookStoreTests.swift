@@ -68,3 +68,44 @@ struct WebhookStoreTests {
             == "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae")
     }
 }
+
+@Suite("Outbound policy")
+struct OutboundPolicyTests {
+    @Test("only public unicast addresses are public")
+    func classification() throws {
+        for text in ["8.8.8.8", "1.1.1.1", "203.0.114.1", "2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8"] {
+            #expect(try #require(IPAddress(text)).isPublic, "\(text)")
+        }
+        for text in ["127.0.0.1", "127.9.9.9", "0.0.0.0", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+                     "100.64.0.1", "192.0.2.5", "198.51.100.1", "203.0.113.9", "224.0.0.1", "255.255.255.255", "198.18.0.1",
+                     "::", "::1", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "2001:db8::1", "::ffff:127.0.0.1",
+                     "64:ff9b::a9fe:a9fe", "2002:7f00:0001::1", "::127.0.0.1", "[::1]"] {
+            #expect(!(try #require(IPAddress(text), "\(text)")).isPublic, "\(text)")
+        }
+        #expect(IPAddress("127.1") == nil && IPAddress("2130706433") == nil && IPAddress("0x7f.0.0.1") == nil)
+    }
+
+    @Test("URLs: http(s) in any case, no credentials; allowHosts limits the hosts")
+    func validation() throws {
+        let policy = OutboundPolicy()
+        #expect(try policy.validate("HTTPS://Agency.Example/hook?a=1").text == "https://agency.example/hook?a=1")
+        for bad in ["ftp://agency.example/x", "https://user:pw@agency.example/", "https://user@agency.example/", "agency.example/hook", "https:///x"] {
+            #expect(throws: OutboundRefusal.self, "\(bad)") { try policy.validate(bad) }
+        }
+        let listed = OutboundPolicy(allowHosts: ["hooks.agency.example"])
+        #expect(throws: OutboundRefusal.self) { try listed.validate("https://other.example/") }
+        #expect(try listed.validate("https://hooks.agency.example/").host == "hooks.agency.example")
+    }
+
+    @Test("addresses: private ones refused unless the host is listed or private addresses are allowed")
+    func resolution() async throws {
+        let policy = OutboundPolicy()
+        for url in ["http://127.0.0.1/", "http://[::1]/", "http://169.254.169.254/", "http://localhost/"] {
+            await #expect(throws: OutboundRefusal.self, "\(url)") { try await policy.resolve(try policy.validate(url)) }
+        }
+        #expect(try await OutboundPolicy(allowPrivate: true).resolve(try policy.validate("http://127.0.0.1:9/")).address == IPAddress("127.0.0.1"))
+        let listed = OutboundPolicy(allowHosts: ["127.0.0.1"])
+        #expect(try await listed.resolve(try listed.validate("http://127.0.0.1:9/")).address == IPAddress("127.0.0.1"))
+        #expect(try await policy.resolve(try policy.validate("http://8.8.8.8/")).address == IPAddress("8.8.8.8"))
+    }
+}

@@ -13,7 +13,7 @@ extension EndToEnd {
 
         @Test("PUT starts or switches the input (a discontinuity follows), DELETE stops it; operators only")
         func startSwitchStop() async throws {
-            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(["SENATE_LIVE_SEGMENT_TARGET": "2"]))
+            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(["SENATE_LIVE_SEGMENT_TARGET": "2", "SENATE_LIVE_INPUT_FILE_ROOT": Fixtures.folder.path]))
             defer { server.stop() }
             let input = server.baseURL + "/api/v1/channels/senate/input"
             let token = try EndToEnd.RelayEndToEnd.token()
@@ -42,7 +42,7 @@ extension EndToEnd {
     
         @Test("overlapping PUTs and a DELETE leave no input running")
         func overlappingSwitches() async throws {
-            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(["SENATE_LIVE_SEGMENT_TARGET": "1"]))
+            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(["SENATE_LIVE_SEGMENT_TARGET": "1", "SENATE_LIVE_INPUT_FILE_ROOT": Fixtures.folder.path]))
             defer { server.stop() }
             let input = server.baseURL + "/api/v1/channels/senate/input"
             let token = try EndToEnd.RelayEndToEnd.token()

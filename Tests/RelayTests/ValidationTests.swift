@@ -90,3 +90,24 @@ struct ValidationTests {
         #expect(throws: RelayError.self) { try SittingScript(text: "not json") }
     }
 }
+
+@Suite("Recent events in memory")
+struct RecentEventsTests {
+    static func encoded(_ seq: Int64) throws -> EncodedEvent {
+        try EncodedEvent(Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: nil, type: .notice, at: Date(timeIntervalSince1970: 1_795_400_000), data: .object([:])))
+    }
+
+    @Test("answers a replay only when it holds everything after the requested seq; keeps the newest `capacity`")
+    func coverage() throws {
+        let recent = RecentEvents(capacity: 5)
+        recent.append(try (1...8).map(Self.encoded), channel: "senate")
+        #expect(recent.after(3, through: 8, channel: "senate", limit: 10)?.map(\.seq) == [4, 5, 6, 7, 8])
+        #expect(recent.after(5, through: 8, channel: "senate", limit: 2)?.map(\.seq) == [6, 7])
+        #expect(recent.after(2, through: 8, channel: "senate", limit: 10) == nil, "seq 3 is no longer held: the log must answer")
+        #expect(recent.after(8, through: 8, channel: "senate", limit: 10)?.isEmpty == true)
+        #expect(recent.after(6, through: 9, channel: "senate", limit: 10) == nil, "behind the head: not trusted")
+        #expect(recent.after(0, through: 0, channel: "parliament", limit: 10)?.isEmpty == true)
+        recent.append(try [Self.encoded(7), Self.encoded(9)], channel: "senate")
+        #expect(recent.after(7, through: 9, channel: "senate", limit: 10)?.map(\.seq) == [8, 9], "no duplicates")
+    }
+}

@@ -19,8 +19,9 @@ final class ServerProcess: @unchecked Sendable {
         return URL(fileURLWithPath: ".build/debug/senate-live")
     }
 
-    /// Starts `senate-live serve` with `environment` (SENATE_LIVE_… settings) and waits until it listens.
-    init(environment: [String: String], dataDirectory: URL? = nil) throws {
+    /// Starts `senate-live serve` with `environment` (SENATE_LIVE_… settings) and waits until it listens,
+    /// on `port` (0: a free one; a restart passes the previous port so its clients find it again).
+    init(environment: [String: String], dataDirectory: URL? = nil, port requested: Int = 0) throws {
         let folder = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("senate-live-test-\(UUID().uuidString)")
         self.dataDirectory = folder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -33,7 +34,7 @@ final class ServerProcess: @unchecked Sendable {
             throw FixtureError(message: "\(Self.binary.path) missing: run `swift build` before `swift test`")
         }
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--port", "0"]
+        process.arguments = ["serve", "--port", "\(requested)"]
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SENATE_LIVE_") }
         env["SENATE_LIVE_HOST"] = "127.0.0.1"
         env["SENATE_LIVE_DATA_DIR"] = folder.path
@@ -58,6 +59,8 @@ final class ServerProcess: @unchecked Sendable {
         process.terminate()
         throw FixtureError(message: "server did not start listening: \(log)")
     }
+
+    var pid: Int32 { process.processIdentifier }
 
     /// Everything the server logged so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
