@@ -11,8 +11,9 @@ final class InputContext {
     private let adts: ADTSFilter?
 
     /// Opens `url` with FFmpeg options (`listen=1`, `rtsp_transport=tcp`, …); honours `control` for timeouts.
-    init(url: String, options: [String: String], control: InterruptControl, openTimeout: Double) throws {
-        guard let protocols = InputProtocols.whitelist(for: url) else {
+    /// FFmpeg may use only `protocols` (by default what `InputProtocols` allows for the URL).
+    init(url: String, options: [String: String], control: InterruptControl, openTimeout: Double, protocols: String? = nil) throws {
+        guard let protocols = protocols ?? InputProtocols.whitelist(for: url) else {
             throw MediaError(.openFailed, "cannot open \(redactedURL(url)): not a kind of input FFmpeg may open here (\(InputProtocols.schemes.joined(separator: ", ")))")
         }
         guard var allocated = avformat_alloc_context() else { throw MediaError(.openFailed, "out of memory") }

@@ -61,7 +61,7 @@ public enum RecordingExport {
             try run.files.map(\.path).joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
             // The input's interrupt callback points at `control`: it must outlive the input.
             let control = InterruptControl()
-            let input = try InputContext(url: "concatf:" + list.path, options: [:], control: control, openTimeout: 30)
+            let input = try InputContext(url: "concatf:" + list.path, options: [:], control: control, openTimeout: 30, protocols: "concatf,file")
             try withExtendedLifetime(control) { try muxer.append(input, control: control, offset: offset) }
             offset += run.duration
         }

@@ -15,10 +15,9 @@ import sys
 import time
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+from senate_client import browser, wait
 
 BASE, TOKEN, SHOTS = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(SHOTS, exist_ok=True)
@@ -36,30 +35,6 @@ def publish(events):
 def api(path):
     with urllib.request.urlopen(f"{BASE}{path}", timeout=60) as reply:
         return json.load(reply)
-
-
-def browser():
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--lang=th-TH"]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
-def wait(condition, timeout, what):
-    """Polls until condition() is truthy; returns (value, seconds waited)."""
-    start = time.time()
-    last_error = None
-    while time.time() - start < timeout:
-        try:
-            value = condition()
-            if value:
-                return value, time.time() - start
-        except Exception as error:  # the page may be between renders
-            last_error = error
-        time.sleep(0.03)
-    raise AssertionError(f"timed out after {timeout}s: {what} (last error: {last_error})")
 
 
 def current_time(driver):

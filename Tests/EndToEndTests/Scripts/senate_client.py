@@ -188,3 +188,32 @@ class HealthProbe:
 
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def browser():
+    """Headless Chromium driven by Selenium, as TESTING.md describes."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ["--headless=new", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage",
+                 "--window-size=1280,1000", "--lang=th-TH"]:
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def wait(condition, timeout, what):
+    """Polls until condition() is truthy; returns (value, seconds waited)."""
+    start = time.time()
+    last_error = None
+    while time.time() - start < timeout:
+        try:
+            value = condition()
+            if value:
+                return value, time.time() - start
+        except Exception as error:  # the page may be between renders
+            last_error = error
+        time.sleep(0.03)
+    raise AssertionError(f"timed out after {timeout}s: {what} (last error: {last_error})")

@@ -1,11 +1,23 @@
-// The channel's events over the WebSocket: a snapshot on join, then events in seq order. After a network
-// drop it reconnects (backing off up to 8 s) and resubscribes with `since`, so nothing is missed or repeated.
+// The channel's events over the WebSocket: a snapshot on join, then events in seq order. After a drop it
+// reconnects and resubscribes with `since`, so nothing is missed or repeated.
+//
+// Reconnects wait a random time up to a growing bound ("full jitter": 0–1 s, 0–2 s, … up to 0–30 s), and
+// the bound resets only once a connection has stayed up for a while. After a server restart the pages of
+// every viewer retry together: spread out this way they arrive as a stream, not as one burst, and a
+// server that keeps closing connections is not hammered by a fixed-interval loop.
+export const backoff = { base: 1000, cap: 30000, stable: 10000 };
+
+/// The wait before reconnect attempt `attempt` (1, 2, …), in milliseconds.
+export function reconnectDelay(attempt, random = Math.random) {
+  return Math.floor(random() * Math.min(backoff.cap, backoff.base * 2 ** (attempt - 1)));
+}
+
 export class EventFeed {
   constructor(channel, { snapshot, event, status }) {
     this.channel = channel;
     this.handlers = { snapshot, event, status: status ?? (() => {}) };
     this.lastSeq = null;
-    this.delay = 500;
+    this.attempt = 0;
     this.closed = false;
   }
 
@@ -14,21 +26,21 @@ export class EventFeed {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/ws`);
     this.socket = socket;
+    let stableTimer = null;
     socket.onopen = () => {
       const message = { op: "subscribe", channel: this.channel };
       if (this.lastSeq !== null) message.since = this.lastSeq;
       socket.send(JSON.stringify(message));
       this.handlers.status("connected");
+      stableTimer = setTimeout(() => { this.attempt = 0; }, backoff.stable);
     };
-    socket.onmessage = (message) => {
-      this.delay = 500; // back off again only if the server keeps closing before it says anything
-      this.receive(JSON.parse(message.data));
-    };
+    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
     socket.onclose = () => {
+      clearTimeout(stableTimer);
       if (this.closed) return;
       this.handlers.status("reconnecting");
-      setTimeout(() => this.start(), this.delay);
-      this.delay = Math.min(this.delay * 2, 8000);
+      this.attempt += 1;
+      setTimeout(() => this.start(), reconnectDelay(this.attempt));
     };
   }
 
