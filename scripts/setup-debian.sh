@@ -35,4 +35,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test clients from PyPI, into the python3 first on PATH (the one the tests run).
-python3 -c "import m3u8, websockets, selenium" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets selenium
+python3 -c "import m3u8, websockets, selenium, schemathesis" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets selenium schemathesis

@@ -70,3 +70,14 @@ extension TokenAuthority {
         return principal
     }
 }
+
+extension Request {
+    /// The `limit` query parameter: `fallback` when absent, 400 `invalid_value` unless an integer in 1…`maximum`.
+    func limit(default fallback: Int, maximum: Int) throws -> Int {
+        guard let text = uri.queryParameters.get("limit") else { return fallback }
+        guard let value = Int(text), (1...maximum).contains(value) else {
+            throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1–\(maximum)", field: "limit")
+        }
+        return value
+    }
+}

@@ -15,7 +15,7 @@ struct ArchiveRoutes: Sendable {
             let query = request.uri.queryParameters
             let sittings = try await archiver.catalog.sittings(
                 channel: query.get("channel"), from: try date(query.get("from"), name: "from"), to: try date(query.get("to"), name: "to"),
-                limit: try limit(query.get("limit"), default: 100)
+                limit: try request.limit(default: 100, maximum: 500)
             )
             return try jsonResponse(["sittings": sittings.map(withLinks)])
         }
@@ -29,7 +29,7 @@ struct ArchiveRoutes: Sendable {
             let text = (query.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw APIError(.badRequest, code: "missing_query", message: "q is required", field: "q") }
             guard text.count <= 200 else { throw APIError(.badRequest, code: "query_too_long", message: "q is longer than 200 characters", field: "q") }
-            let hits = try await archiver.catalog.search(text, channel: query.get("channel"), limit: try limit(query.get("limit"), default: 50))
+            let hits = try await archiver.catalog.search(text, channel: query.get("channel"), limit: try request.limit(default: 50, maximum: 500))
             return try jsonResponse(SearchBody(query: text, hits: hits.map(withLink)))
         }
         // Both archive routes name their second component `entry` (the router needs one name per position):
@@ -74,14 +74,6 @@ struct ArchiveRoutes: Sendable {
             throw APIError(.badRequest, code: "invalid_value", message: "\(name) must be an ISO 8601 date-time", field: name)
         }
         return date
-    }
-
-    private func limit(_ text: String?, default value: Int) throws -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), (1...500).contains(number) else {
-            throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1–500", field: "limit")
-        }
-        return number
     }
 }
 

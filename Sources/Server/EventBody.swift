@@ -50,6 +50,7 @@ enum EventBody {
             at = date
         }
         guard let data = object["data"] else { throw RelayError(.invalid, code: "missing_field", "data is required", field: field("data")) }
+        guard data.object != nil else { throw RelayError(.invalid, code: "wrong_type", "data must be an object", field: field("data")) }
         return EventDraft(id: id, type: type, at: at, data: data)
     }
 }

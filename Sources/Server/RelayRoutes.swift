@@ -23,8 +23,8 @@ struct RelayRoutes: Sendable {
         router.get("/api/v1/channels/:channel/events") { request, context in
             let channel = try channelName(context)
             let since = try integer(request.uri.queryParameters.get("since"), name: "since") ?? 0
-            let limit = min(1000, max(1, try integer(request.uri.queryParameters.get("limit"), name: "limit") ?? 100))
-            let page = try await relayCall { try await relay.replay(channel: channel, after: since, limit: Int(limit)) }
+            let limit = try request.limit(default: 100, maximum: 1000)
+            let page = try await relayCall { try await relay.replay(channel: channel, after: since, limit: limit) }
             let oldest = try await relayCall { try await relay.oldestKept(channel: channel) }
             var head = try await relayCall { try await relay.head(channel: channel) }
             if let newest = page.events.last?.seq, newest > head.seq, relay.isShared {

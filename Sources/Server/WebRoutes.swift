@@ -25,6 +25,12 @@ struct WebRoutes: Sendable {
                 return try await file(page, request: request, context: context)
             }
         }
+        // The API's OpenAPI 3.1 description, checked in beside the pages (schemathesis fuzzes the server with it).
+        router.get("/api/v1/openapi.json") { request, context in
+            guard let root else { throw APIError.notFound("no such file") }
+            return try await FileResponse.serve(root.appendingPathComponent("openapi.json"), request: request, context: context,
+                                                contentType: "application/json; charset=utf-8", cache: "public, max-age=60")
+        }
         router.get("/archive") { request, context in try await file("archive.html", request: request, context: context) }
         router.get("/archive/:sitting") { request, context in try await file("sitting.html", request: request, context: context) }
         router.get("/assets/:file") { request, context in

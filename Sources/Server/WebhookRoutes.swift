@@ -60,7 +60,7 @@ struct WebhookRoutes: Sendable {
         }
         router.get("/api/v1/webhooks/:id/deliveries") { request, context in
             let webhook = try await owned(request, context)
-            let limit = min(500, max(1, Int(request.uri.queryParameters.get("limit") ?? "") ?? 50))
+            let limit = try request.limit(default: 50, maximum: 500)
             return try jsonResponse(["deliveries": try await store.deliveries(webhookId: webhook.id, limit: limit)])
         }
     }
