@@ -64,7 +64,7 @@ public func buildServer(
 
     let slugs = configuration.channels.map(\.slug)
     let (log, sharedLog) = try await openEventLog(configuration, claimIngest: isIngest, logger: logger)
-    let relay = Relay(log: log, hub: Hub(), channels: slugs, logger: logger)
+    let relay = Relay(log: log, hub: Hub(), channels: slugs, recentEvents: configuration.relay.recentEvents, logger: logger)
     do { try await relay.start() } catch {
         await sharedLog?.close()
         throw error

@@ -70,6 +70,7 @@ extension ServerConfiguration {
             }
         }
         if let history = try number("HISTORY", Int.self) { relay.history = history }
+        if let count = try number("RECENT_EVENTS", Int.self) { relay.recentEvents = count }
         if let queue = try number("SUBSCRIBER_QUEUE", Int.self) { relay.subscriberQueue = queue }
         if let bytes = try number("SUBSCRIBER_BUFFER_BYTES", Int.self) { relay.subscriberBufferBytes = bytes }
         if let bytes = try number("MAX_BODY_BYTES", Int.self) { relay.maxBodyBytes = bytes }
@@ -141,6 +142,7 @@ extension ServerConfiguration {
         }
         guard relay.sharedLogPoll >= 0.1 else { throw ConfigurationError(key: "relay.sharedLogPoll", "must be at least 0.1 seconds") }
         guard relay.history >= 1 else { throw ConfigurationError(key: "relay.history", "must be at least 1") }
+        guard (0...1_000_000).contains(relay.recentEvents) else { throw ConfigurationError(key: "relay.recentEvents", "must be 0–1000000") }
         guard relay.subscriberBufferBytes >= 16 * 1024 else {
             throw ConfigurationError(key: "relay.subscriberBufferBytes", "must be at least 16384")
         }

@@ -87,6 +87,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var sharedLogPoll = 5.0
         /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
         public var history = 100_000
+        /// The newest events per channel kept encoded in memory, so resumes (a reconnect storm after a
+        /// restart) replay without reading the log; 0 reads the log for every replay.
+        public var recentEvents = 4096
         /// Messages a subscriber may have waiting before it is closed with 4008 (SSE; and WebSocket events
         /// held back during a subscriber's catch-up).
         public var subscriberQueue = 1024
@@ -231,13 +234,14 @@ extension ServerConfiguration {
 
 extension ServerConfiguration.RelaySettings {
     enum CodingKeys: String, CodingKey {
-        case store, sharedLogPoll, history, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
+        case store, sharedLogPoll, history, recentEvents, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         store = try container.decodeIfPresent(String.self, forKey: .store) ?? store
         sharedLogPoll = try container.decodeIfPresent(Double.self, forKey: .sharedLogPoll) ?? sharedLogPoll
         history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
+        recentEvents = try container.decodeIfPresent(Int.self, forKey: .recentEvents) ?? recentEvents
         subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
         subscriberBufferBytes = try container.decodeIfPresent(Int.self, forKey: .subscriberBufferBytes) ?? subscriberBufferBytes
         maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes

@@ -112,13 +112,25 @@ extension EndToEnd {
             try Self.run("hardening_check.py", "tokens", server, [RelayEndToEnd.secret])
         }
 
-        @Test("a resume storm (WebSocket and HTTP history from since=1, all at once) is served in order while /healthz answers")
-        func resumeStorm() throws {
-            let server = try ServerProcess(environment: RelayEndToEnd.environment())
+        /// 8 concurrent resumes deadlocked the server once. These run on a debug build, whose event loops are
+        /// many times slower than a release build's; the release figures (500 + 500, /healthz p99) come from
+        /// `Benchmarks/faults.sh`. `relay.recentEvents` 0 sends every replay to the event log, the path that
+        /// deadlocked; the default serves them from memory.
+        @Test("a resume storm (WebSocket and HTTP history from since=1, all at once) is served in order while /healthz answers", arguments: ["4096", "0"])
+        func resumeStorm(recentEvents: String) throws {
+            let server = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_RECENT_EVENTS": recentEvents]))
             defer { server.stop() }
-            // 8 concurrent resumes deadlocked the server once. This is a debug build, whose event loops are
-            // many times slower than a release build's; the release figures (500 + 500, p99 of /healthz)
-            // come from Benchmarks/faults.sh.
+            try Self.run("storm_check.py", "storm", server, [try RelayEndToEnd.token(), "200", "50"], environment: ["HEALTH_LIMIT_MS": "2500"])
+        }
+
+        @Test("the same storm on a PostgreSQL event log, replays read from the database")
+        func resumeStormOnPostgres() throws {
+            let database = try PostgresCluster()
+            defer { database.stop() }
+            let server = try ServerProcess(environment: RelayEndToEnd.environment([
+                "SENATE_LIVE_STORE": database.url, "SENATE_LIVE_ROLES": "ingest,relay", "SENATE_LIVE_RECENT_EVENTS": "0",
+            ]))
+            defer { server.stop() }
             try Self.run("storm_check.py", "storm", server, [try RelayEndToEnd.token(), "200", "50"], environment: ["HEALTH_LIMIT_MS": "2500"])
         }
 
