@@ -106,6 +106,8 @@ fi
 # taskset execs the server, so $! is the server's pid either way
 URLS=()
 for node in $(seq 1 "$NODES"); do
+    # The subscribers come from a handful of loopback addresses, thousands each: no per-address limit here.
+    SENATE_LIVE_MAX_CONNECTIONS_PER_ADDRESS="${SENATE_LIVE_MAX_CONNECTIONS_PER_ADDRESS:-0}" \
     SENATE_LIVE_AUTH_SECRET="$SECRET" SENATE_LIVE_CHANNELS=senate SENATE_LIVE_DATA_DIR="$DATA_DIR/node$node" \
         SENATE_LIVE_HOST=127.0.0.1 SENATE_LIVE_STORE="$STORE_URL" SENATE_LIVE_ROLES="$([[ $node -eq 1 ]] && echo ingest,relay || echo relay)" ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$BIN" serve --port 0 \
         >"$WORK/server$node.out" 2>"$WORK/server$node.err" &

@@ -20,12 +20,6 @@ struct Batch: Sendable {
                 var earlier = byId[id]
                 if earlier == nil { earlier = try await lookup(id) }
                 if let earlier {
-                    // A retry: the first event answers. The same id on a different event is a mistake that
-                    // would otherwise be acknowledged as if it had been stored.
-                    guard earlier.type == draft.type, earlier.data == draft.data, draft.at.map(ISO8601.millisecond) ?? earlier.at == earlier.at else {
-                        throw RelayError(.conflict, code: "id_reused", "id \(id) was already used for a different event (seq \(earlier.seq))", field: "id")
-                            .inBatch(isBatch ? index : nil)
-                    }
                     result.append(earlier)
                     continue
                 }

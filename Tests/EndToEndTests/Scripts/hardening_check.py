@@ -11,6 +11,8 @@ Usage: python3 hardening_check.py SCENARIO BASE_URL [ARGS…]
                             (PORT: a receiver on 127.0.0.1) are refused and nothing reaches the receiver
   inputs BASE TOKEN ROOT    input URLs outside what FFmpeg may open here, or files outside ROOT, are refused
   tokens BASE SECRET        a JWT whose nbf is in the future is refused; one whose nbf has passed works
+  stalled BASE TOKEN PID N  N subscribers that never read while 2,000 events of 6 KB go out: each is closed
+                            (4008), five healthy ones get everything, the server's memory stays bounded
 Exit status 0 means every check passed; a JSON summary is printed.
 """
 import json
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 
-from senate_client import HealthProbe, Server, open_fds, read_until_closed, source_address, ws_close_code, ws_frame, ws_handshake
+from senate_client import HealthProbe, Server, notice, open_fds, read_until_closed, source_address, ws_close_code, ws_frame, ws_handshake
 
 SERVER = Server(sys.argv[2])
 EVENTS = "/api/v1/channels/senate/events"
@@ -237,8 +239,85 @@ def tokens():
     return {"notYetValid": early[0], "valid": passed[0], "expired": expired[0]}
 
 
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def metric(server, name):
+    status, text = server.http("GET", "/metrics")
+    lines = [line for line in text.decode().split("\n") if line.startswith(name + " ") or line.startswith(name + "{")]
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+
+
+def stalled():
+    import asyncio
+    import base64
+    import os
+
+    import websockets
+
+    server = Server(sys.argv[2], sys.argv[3])
+    pid, count = int(sys.argv[4]), int(sys.argv[5])
+    before_drops = metric(server, "senate_live_slow_subscribers_dropped_total")
+    stuck = []
+    for index in range(count):
+        sock, _ = ws_handshake(server, source=source_address(index))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(ws_frame(1, b'{"op":"subscribe","channel":"senate"}'))
+        stuck.append(sock)
+    time.sleep(1)
+    base_rss = rss_kb(pid)
+    total, batch = 2000, 25
+
+    async def run():
+        healthy = [await websockets.connect(server.ws, max_size=None, compression=None) for _ in range(5)]
+        for ws in healthy:
+            await ws.send(json.dumps({"op": "subscribe", "channel": "senate"}))
+            json.loads(await ws.recv())
+        peak = [base_rss]
+
+        def publish_all():
+            for _ in range(0, total, batch):
+                server.publish([notice(base64.b64encode(os.urandom(4500)).decode()) for _ in range(batch)])
+                peak[0] = max(peak[0], rss_kb(pid))
+
+        async def receive(ws):
+            seqs = []
+            while len(seqs) < total:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                if message["op"] == "event":
+                    seqs.append(message["seq"])
+            return seqs
+
+        readers = [asyncio.create_task(receive(ws)) for ws in healthy]
+        await asyncio.to_thread(publish_all)
+        results = await asyncio.gather(*readers)
+        for ws in healthy:
+            await ws.close()
+        return results, peak[0]
+
+    results, peak = asyncio.run(run())
+    assert all(seqs == list(range(seqs[0], seqs[0] + total)) for seqs in results), "a healthy subscriber missed events"
+    deadline = time.time() + 40
+    while metric(server, "senate_live_slow_subscribers_dropped_total") - before_drops < count and time.time() < deadline:
+        time.sleep(0.5)
+    dropped = metric(server, "senate_live_slow_subscribers_dropped_total") - before_drops
+    assert dropped >= count, (dropped, count)
+    for sock in stuck:
+        sock.close()
+    time.sleep(1)
+    after = rss_kb(pid)
+    growth = peak - base_rss
+    # Each stalled subscriber may hold up to relay.subscriberBufferBytes (1 MiB) of unsent events, and the
+    # kernel its socket buffers; past that it is closed.
+    assert growth < count * 1100 + 64_000, (growth, count)
+    return {"stalled": count, "dropped4008": int(dropped), "healthyReceivedEach": total, "rssBeforeMB": round(base_rss / 1024, 1),
+            "rssPeakMB": round(peak / 1024, 1), "rssAfterMB": round(after / 1024, 1), "peakGrowthPerStalledKB": round(growth / count, 1)}
+
+
 SCENARIOS = {"malformed": malformed, "slowloris": slowloris, "websocket": websocket, "stuck": stuck, "targets": targets,
-             "inputs": inputs, "tokens": tokens}
+             "inputs": inputs, "tokens": tokens, "stalled": stalled}
 
 if __name__ == "__main__":
     print(json.dumps(SCENARIOS[sys.argv[1]]()))

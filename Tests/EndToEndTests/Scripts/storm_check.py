@@ -8,6 +8,8 @@ Usage: python3 storm_check.py SCENARIO BASE_URL TOKEN [ARGS…]
                                and resume with since; events are published all along; READY is created once
                                all are subscribed, so the caller can restart the server; every subscriber
                                ends with every event exactly once, in order
+  publisher BASE TOKEN FILE    publishes notices with ids, one after another, retrying through outages with
+                               the same id, and appends each acknowledged id and seq to FILE, until killed
 Exit status 0 means every check passed; a JSON summary is printed.
 """
 import asyncio
@@ -160,7 +162,23 @@ async def restart():
             "meanReconnects": round(sum(s.reconnects for s in subscribers) / count, 2)}
 
 
-SCENARIOS = {"storm": storm, "restart": restart}
+def publish_until_killed():
+    log, number = open(sys.argv[4], "a", buffering=1), 0
+    while True:
+        event = {"id": f"kill-{number}", **notice(f"kill test {number}")}
+        try:
+            status, body = SERVER.http("POST", f"/api/v1/channels/{SERVER.channel}/events", event, None, None, 5)
+        except OSError:
+            status = None
+        if status == 201:
+            log.write(f"{event['id']} {body['seq']}\n")
+            number += 1
+        else:
+            time.sleep(0.05)
+
+
+SCENARIOS = {"storm": storm, "restart": restart, "publisher": publish_until_killed}
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(SCENARIOS[sys.argv[1]]())))
+    scenario = SCENARIOS[sys.argv[1]]
+    print(json.dumps(asyncio.run(scenario()) if asyncio.iscoroutinefunction(scenario) else scenario()))
