@@ -46,21 +46,28 @@ public struct OutboundPolicy: Sendable {
     /// the host does not resolve, or when any of its addresses is one this policy refuses: a name that mixes
     /// public and private answers is not trusted with either.
     public func resolve(_ url: OutboundURL) async throws -> OutboundTarget {
-        let trusted = allowPrivate || allowHosts.contains(url.host)
+        OutboundTarget(url: url, address: try await resolve(host: url.host, port: url.port))
+    }
+
+    /// The address to connect to for `host` (a name or an address, IPv6 without brackets), under the same
+    /// rule as `resolve(_:)`. `settings` names the keys that allow more, for the refusal's message.
+    public func resolve(host: String, port: Int, settings: String = "webhooks.allowHosts or webhooks.allowPrivate") async throws -> IPAddress {
+        let host = Self.bare(host.lowercased())
+        let trusted = allowPrivate || allowHosts.contains(host)
         let addresses: [IPAddress]
-        if let literal = IPAddress(url.host) {
+        if let literal = IPAddress(host) {
             addresses = [literal]
         } else {
-            addresses = try await offThePool { try Self.lookUp(url.host, port: url.port) }
+            addresses = try await offThePool { try Self.lookUp(host, port: port) }
         }
-        guard let first = addresses.first else { throw OutboundRefusal(.hostNotResolvable, "\(url.host) has no address") }
+        guard let first = addresses.first else { throw OutboundRefusal(.hostNotResolvable, "\(host) has no address") }
         if !trusted {
             let own = await offThePool { Self.interfaceAddresses() }
             if let refused = addresses.first(where: { !$0.isPublic || own.contains($0) }) {
-                throw OutboundRefusal(.addressNotAllowed, "\(url.host) resolves to \(refused), which is not a public address (allow it in webhooks.allowHosts or webhooks.allowPrivate)")
+                throw OutboundRefusal(.addressNotAllowed, "\(host) resolves to \(refused), which is not a public address (allow it in \(settings))")
             }
         }
-        return OutboundTarget(url: url, address: first)
+        return first
     }
 
     private static func bare(_ host: String) -> String {

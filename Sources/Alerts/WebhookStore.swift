@@ -39,14 +39,7 @@ public final class WebhookStore: Sendable {
                     CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
                     """)
             }
-            migrator.registerMigration("v2-quarantine") { db in
-                try db.execute(sql: """
-                    CREATE TABLE quarantine (
-                        channel TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
-                        PRIMARY KEY (channel, seq)
-                    )
-                    """)
-            }
+            FollowerQuarantine.register(in: &migrator)
             return migrator
         })
     }
@@ -222,11 +215,7 @@ public final class WebhookStore: Sendable {
     /// Sets aside the event `seq` of `channel`, which cannot be queued, and moves the cursor past it, so
     /// the events after it flow on. The reason stays in the `quarantine` table.
     public func quarantine(channel: String, seq: Int64, type: String, reason: String) async throws {
-        try await database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO quarantine (channel, seq, type, reason, at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [channel, seq, type, reason, ISO8601.format(Date())])
-            try db.execute(sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq", arguments: [channel, seq])
-        }
+        try await FollowerQuarantine.setAside(in: database, channel: channel, seq: seq, type: type, reason: reason, at: ISO8601.format(Date()))
     }
 
     /// Counts for metrics: pending deliveries and disabled endpoints.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Storage
 import WallClock
 
 extension Catalog {
@@ -89,14 +90,7 @@ extension Catalog {
                 CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
                 """)
         }
-        migrator.registerMigration("v2-quarantine") { db in
-            try db.execute(sql: """
-                CREATE TABLE quarantine (
-                    channel TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL,
-                    PRIMARY KEY (channel, seq)
-                )
-                """)
-        }
+        FollowerQuarantine.register(in: &migrator)
         return migrator
     }
 }

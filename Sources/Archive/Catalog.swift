@@ -59,16 +59,7 @@ public final class Catalog: Sendable {
     /// Sets aside the event `seq` of `channel`, which cannot be applied, and moves the cursor past it, so
     /// the events after it flow on. The reason stays in the `quarantine` table.
     public func quarantine(channel: String, seq: Int64, type: String, reason: String) async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO quarantine (channel, seq, type, reason, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [channel, seq, type, reason, ISO8601.format(Date())]
-            )
-            try db.execute(
-                sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq",
-                arguments: [channel, seq]
-            )
-        }
+        try await FollowerQuarantine.setAside(in: database, channel: channel, seq: seq, type: type, reason: reason, at: ISO8601.format(Date()))
     }
 
     /// Removes a sitting and everything under it from the catalog.

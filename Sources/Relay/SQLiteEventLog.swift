@@ -79,7 +79,7 @@ public final class SQLiteEventLog: EventLog {
 
     public func events(channel: String, after: Int64, limit: Int) async throws -> [Event] {
         try await readable(try await database.read { db in
-            try Row.fetchAll(db, sql: "\(Self.columns) WHERE events.channel = ? AND events.seq > ? ORDER BY events.seq LIMIT ?", arguments: [channel, after, limit]).map(Self.row)
+            try Row.fetchAll(db, sql: "\(Self.columns) WHERE events.channel = ? AND typeof(events.seq) = 'integer' AND events.seq > ? ORDER BY events.seq LIMIT ?", arguments: [channel, after, limit]).map(Self.row)
         })
     }
 
@@ -116,7 +116,8 @@ public final class SQLiteEventLog: EventLog {
     }
 
     /// Every column as text (or NULL), whatever a hand-edited row holds: GRDB stops the process on a value
-    /// it cannot convert, and such a row must be quarantined instead.
+    /// it cannot convert, and such a row must be quarantined instead. (A row whose seq is not even an
+    /// integer is not part of the sequence: the reads by seq pass it by.)
     private static let columns = """
         SELECT CAST(channel AS TEXT) AS channel, CAST(seq AS INTEGER) AS seq, CAST(id AS TEXT) AS id, CAST(sitting AS TEXT) AS sitting,
             CAST(type AS TEXT) AS type, CAST(at AS TEXT) AS at, CAST(data AS TEXT) AS data, CAST(subject AS TEXT) AS subject FROM events

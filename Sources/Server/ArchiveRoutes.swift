@@ -28,7 +28,8 @@ struct ArchiveRoutes: Sendable {
             let query = request.uri.queryParameters
             let text = (query.get("q") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw APIError(.badRequest, code: "missing_query", message: "q is required", field: "q") }
-            guard text.count <= 200 else { throw APIError(.badRequest, code: "query_too_long", message: "q is longer than 200 characters", field: "q") }
+            // Counted in code points, as JSON Schema's maxLength is: a few graphemes may carry hundreds of them.
+            guard text.unicodeScalars.count <= 200 else { throw APIError(.badRequest, code: "query_too_long", message: "q is longer than 200 characters", field: "q") }
             let hits = try await archiver.catalog.search(text, channel: query.get("channel"), limit: try request.limit(default: 50, maximum: 500))
             return try jsonResponse(SearchBody(query: text, hits: hits.map(withLink)))
         }

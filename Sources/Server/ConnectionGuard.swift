@@ -15,21 +15,31 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private enum Mode {
         /// Refused: the 503 is sent and nothing is read.
         case refused
-        /// Before the first answer: looking for the end of the first request head, keeping what follows
-        /// it (a client may send frames right behind its upgrade request).
-        case firstRequest(headEnded: Bool, tail: [UInt8], recent: UInt32)
-        case webSocket(WebSocketFrameScanner)
+        /// Before the first answer: looking for the end of the first request head, keeping what follows it
+        /// in `tail` (a client may send frames right behind its upgrade request).
+        case firstRequest
+        case webSocket
+        /// Plain HTTP, leaving: everything passes.
+        case passing
         case closing
     }
 
     private var mode: Mode
     private let maxFramePayload: Int
+    // The state of each mode lives in stored properties, not in the enum: mutating an associated value
+    // copies it (the whole tail, the scanner's header) on every read.
+    private var headStarted = false
+    private var headEnded = false
+    private var recent: UInt32 = 0
+    private var tail = ByteBuffer()
+    private var scanner: WebSocketFrameScanner
     /// Most bytes kept from behind the first request head while its answer is pending.
     private static let tailLimit = 64 * 1024
 
     init(refuse: Bool, maxFramePayload: Int) {
-        mode = refuse ? .refused : .firstRequest(headEnded: false, tail: [], recent: 0)
+        mode = refuse ? .refused : .firstRequest
         self.maxFramePayload = maxFramePayload
+        scanner = WebSocketFrameScanner(maxPayload: maxFramePayload)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -42,52 +52,68 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
         switch mode {
         case .refused, .closing:
             return
-        case .firstRequest(var headEnded, var tail, var recent):
-            for byte in buffer.readableBytesView {
-                if headEnded {
-                    if tail.count <= Self.tailLimit { tail.append(byte) }
-                } else {
-                    recent = recent << 8 | UInt32(byte)
-                    headEnded = recent == 0x0D0A_0D0A
-                }
+        case .passing:
+            break
+        case .firstRequest:
+            let buffer = unwrapInboundIn(data)
+            if headEnded {
+                if tail.readableBytes <= Self.tailLimit { tail.writeImmutableBuffer(buffer) }
+            } else {
+                findEndOfHead(buffer)
             }
-            mode = .firstRequest(headEnded: headEnded, tail: tail, recent: recent)
-        case .webSocket(var scanner):
-            if let violation = scanner.scan(buffer.readableBytesView) {
+        case .webSocket:
+            if let violation = scanner.scan(unwrapInboundIn(data).readableBytesView) {
                 close(violation, context: context)
                 return
             }
-            mode = .webSocket(scanner)
         }
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .firstRequest(_, let tail, _) = mode else {
-            context.write(data, promise: promise)
-            return
+    /// Looks for the blank line that ends the first request head (leading empty lines, which RFC 9112 lets a
+    /// server ignore, do not count); keeps the bytes after it.
+    private func findEndOfHead(_ buffer: ByteBuffer) {
+        for (offset, byte) in buffer.readableBytesView.enumerated() {
+            if !headStarted {
+                guard byte != 0x0D && byte != 0x0A else { continue }
+                headStarted = true
+            }
+            recent = recent << 8 | UInt32(byte)
+            if recent == 0x0D0A_0D0A {
+                headEnded = true
+                if let rest = buffer.getSlice(at: buffer.readerIndex + offset + 1, length: buffer.readableBytes - offset - 1) {
+                    tail.writeImmutableBuffer(rest)
+                }
+                return
+            }
         }
-        guard case .byteBuffer(let buffer) = unwrapOutboundIn(data) else {
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .firstRequest = mode, case .byteBuffer(let buffer) = unwrapOutboundIn(data) else {
             context.write(data, promise: promise)
             return
         }
         context.write(data, promise: promise)
         guard buffer.readableBytesView.starts(with: "HTTP/1.1 101 ".utf8) else {
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            // Plain HTTP: nothing more to check. Left on the next turn of the loop, not from inside `write`
+            // (a write-and-flush into this handler would flush into a handler that had left).
+            mode = .passing
+            context.eventLoop.assumeIsolated().execute {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
             return
         }
-        var scanner = WebSocketFrameScanner(maxPayload: maxFramePayload)
-        if tail.count > Self.tailLimit {
-            close(.tooLarge(UInt64(tail.count)), context: context)
-        } else if let violation = scanner.scan(tail) {
+        mode = .webSocket
+        if tail.readableBytes > Self.tailLimit {
+            close(.tooLarge(UInt64(tail.readableBytes)), context: context)
+        } else if let violation = scanner.scan(tail.readableBytesView) {
             close(violation, context: context)
-        } else {
-            mode = .webSocket(scanner)
         }
+        tail = ByteBuffer()
     }
 
     /// `503` without reading the request: the address has too many connections open.
@@ -96,6 +122,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let body = #"{"error":{"code":"too_many_connections","message":"too many connections from this address"}}"#
         let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Retry-After: 5\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n" + body
+        // Closed as soon as it is written, with no lingering: under a flood of connections the descriptors
+        // matter more than the courtesy.
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: text)))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -108,8 +136,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var frame = ByteBuffer()
         frame.writeBytes([0x88, UInt8(2 + reason.count), UInt8(violation.closeCode >> 8), UInt8(violation.closeCode & 0xFF)])
         frame.writeBytes(reason)
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(frame))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(frame)), promise: nil)
+        context.closeAfterLinger()
     }
 }

@@ -3,14 +3,16 @@ import HTTPTypes
 import Hummingbird
 
 /// Streams a file from disk, with single byte ranges (`Range: bytes=a-b`, `a-`, `-n`) so players can seek
-/// in a recording without downloading it.
+/// in a recording without downloading it. Text (playlists, JSON, WebVTT, pages) is always sent whole: a
+/// slice of it is no document, and it is small.
 enum FileResponse {
     static func serve(_ url: URL, request: Request, context: AppContext, contentType: String, cache: String) async throws -> Response {
         let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue ?? 0
-        var headers: HTTPFields = [.contentType: contentType, .cacheControl: cache, .acceptRanges: "bytes"]
+        let ranges = contentType.hasPrefix("video/") || contentType.hasPrefix("audio/")
+        var headers: HTTPFields = [.contentType: contentType, .cacheControl: cache, .acceptRanges: ranges ? "bytes" : "none"]
         let io = FileIO()
         // A header in another unit or with several ranges is ignored: the whole file is the answer (RFC 9110).
-        guard let rangeHeader = request.headers[.range], rangeHeader.hasPrefix("bytes="), !rangeHeader.contains(","), size > 0 else {
+        guard ranges, let rangeHeader = request.headers[.range], rangeHeader.hasPrefix("bytes="), !rangeHeader.contains(","), size > 0 else {
             return Response(status: .ok, headers: headers, body: try await io.loadFile(path: url.path, context: context))
         }
         guard let range = byteRange(rangeHeader, size: size) else {

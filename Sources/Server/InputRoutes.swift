@@ -1,3 +1,4 @@
+import Alerts
 import Foundation
 import Hummingbird
 import Media
@@ -38,8 +39,7 @@ struct InputRoutes: Sendable {
             guard let body = try? JSONDecoder().decode(InputBody.self, from: Data(buffer.readableBytesView)) else {
                 throw APIError(.badRequest, code: "invalid_json", message: "the body must be {\"url\": …, \"loop\"?, \"pacing\"?, \"options\"?}")
             }
-            let url = try await checked(body)
-            await channel.start(IngestSource(url: url, options: body.options ?? [:], pacing: body.pacing ?? .auto, loop: body.loop ?? false))
+            await channel.start(try await checked(body))
             return try await state(channel, status: .accepted)
         }
         router.delete("/api/v1/channels/:channel/input") { request, context in
@@ -54,21 +54,55 @@ struct InputRoutes: Sendable {
         }
     }
 
-    /// The input URL to open: a kind FFmpeg may open here (`InputProtocols`), a local file only inside
-    /// `ingest.fileRoot` (after symbolic links are followed), options from `allowedOptions` only.
-    private func checked(_ body: InputBody) async throws -> String {
+    /// The demuxers a local file given through the API may be read with: containers of media, never a
+    /// playlist or a list that names other files (hls, dash, concat).
+    static let fileFormats = "mov,mp4,m4a,3gp,3g2,mj2,mpegts,matroska,webm,flv,wav,mp3,aac,avi,mpeg"
+
+    /// The input to open, or why not: a kind FFmpeg may open here (`InputProtocols`); a local file only
+    /// inside `ingest.fileRoot` (after symbolic links are followed) and read only as a media container; a
+    /// source pulled from a host only when `ingest.policy` allows the addresses it resolves to; FFmpeg
+    /// options from `allowedOptions` only, without control characters.
+    private func checked(_ body: InputBody) async throws -> IngestSource {
         guard !body.url.isEmpty, body.url.utf8.count <= 2048 else {
             throw APIError(.badRequest, code: "invalid_value", message: "url must be 1–2048 bytes", field: "url")
         }
         guard InputProtocols.whitelist(for: body.url) != nil else {
             throw APIError(.badRequest, code: "invalid_url", message: "url must be one of: \(InputProtocols.schemes.joined(separator: ", "))", field: "url")
         }
-        if let key = body.options?.keys.sorted().first(where: { !Self.allowedOptions.contains($0) }) {
+        var options = body.options ?? [:]
+        if let key = options.keys.sorted().first(where: { !Self.allowedOptions.contains($0) }) {
             throw APIError(.badRequest, code: "invalid_value", message: "option \(key) may not be set through the API", field: "options.\(key)")
         }
-        let scheme = InputProtocols.scheme(of: body.url)
-        guard scheme == nil || scheme == "file" else { return body.url }
-        let path = scheme == nil ? body.url : String(body.url.dropFirst(body.url.hasPrefix("file://") ? 7 : 5))
+        if let key = options.keys.sorted().first(where: { options[$0]!.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }) {
+            throw APIError(.badRequest, code: "invalid_value", message: "option \(key) must not contain control characters", field: "options.\(key)")
+        }
+        var url = body.url
+        switch InputProtocols.scheme(of: body.url) {
+        case nil, "file"?:
+            url = try await localFile(body.url)
+            options["format_whitelist"] = Self.fileFormats
+        case let scheme? where Self.pulls(scheme: scheme, url: body.url, options: options):
+            try await checkHost(of: body.url)
+        default:
+            break  // a listener (udp, rtp; rtmp/rtsp with listen, srt as listener): nothing is fetched from anyone
+        }
+        return IngestSource(url: url, options: options, pacing: body.pacing ?? .auto, loop: body.loop ?? false)
+    }
+
+    /// Whether an input of `scheme` connects out to its URL's host (rather than listening for a sender).
+    private static func pulls(scheme: String, url: String, options: [String: String]) -> Bool {
+        switch scheme {
+        case "http", "https": true
+        case "rtmp", "rtmps": options["listen"] != "1"
+        case "rtsp", "rtsps": options["rtsp_flags"] != "listen" && options["listen"] != "1"
+        case "srt": options["mode"] != "listener" && !url.contains("mode=listener")
+        default: false
+        }
+    }
+
+    /// The file `url` names, resolved, when it lies inside `ingest.fileRoot`.
+    private func localFile(_ url: String) async throws -> String {
+        let path = url.hasPrefix("file:") ? String(url.dropFirst(url.hasPrefix("file://") ? 7 : 5)) : url
         guard !settings.fileRoot.isEmpty else {
             throw APIError(.forbidden, code: "file_not_allowed", message: "local files are not played through the API here (set ingest.fileRoot)", field: "url")
         }
@@ -82,6 +116,18 @@ struct InputRoutes: Sendable {
             throw APIError(.forbidden, code: "file_not_allowed", message: "url must be a readable file inside ingest.fileRoot", field: "url")
         }
         return inside
+    }
+
+    /// Refuses a pulled input whose host resolves to an address `ingest.policy` does not allow.
+    private func checkHost(of url: String) async throws {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            throw APIError(.badRequest, code: "invalid_url", message: "url names no host", field: "url")
+        }
+        do {
+            _ = try await settings.policy.resolve(host: host, port: components.port ?? 0, settings: "ingest.allowHosts or ingest.allowPrivate")
+        } catch let refusal as OutboundRefusal {
+            throw APIError(.unprocessableContent, code: refusal.code.rawValue, message: refusal.message, field: "url")
+        }
     }
 
     private func authorized(_ request: Request, _ context: AppContext) async throws -> LiveChannel {

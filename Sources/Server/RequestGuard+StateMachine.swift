@@ -28,7 +28,7 @@ struct RequestGuardStateMachine {
         case close
         /// Close once what was just written is flushed.
         case closeAfterFlush
-        /// A WebSocket upgrade: the rest of the connection is not HTTP; stop watching it.
+        /// The connection switched to WebSocket: the rest is not HTTP; stop watching it.
         case leave
         case none
     }
@@ -41,9 +41,10 @@ struct RequestGuardStateMachine {
     private var responding = false
     private var requestsSeen = 0
     private var finished = false
+    private var lastAskedForUpgrade = false
 
-    /// A request's body is still arriving.
-    var isReadingBody: Bool { readingBody && !finished }
+    /// The response about to start answers a request whose body is still arriving.
+    var isAnsweringEarly: Bool { readingBody && pending == 1 && !finished }
 
     init(timeouts: Timeouts) {
         self.timeouts = timeouts
@@ -52,12 +53,11 @@ struct RequestGuardStateMachine {
     /// The connection opened.
     mutating func started() -> Action { timerAction() }
 
-    mutating func receivedHead(isUpgrade: Bool) -> Action {
+    /// A request head: timed like any other, an upgrade request too (it may never become one: a missing
+    /// key, a refused path; until the `101` goes out it is HTTP).
+    mutating func receivedHead(asksForUpgrade: Bool = false) -> Action {
         guard !finished else { return .none }
-        if isUpgrade {
-            finished = true
-            return .leave
-        }
+        lastAskedForUpgrade = asksForUpgrade
         requestsSeen += 1
         pending += 1
         readingBody = true
@@ -75,8 +75,13 @@ struct RequestGuardStateMachine {
         return timerAction()
     }
 
-    mutating func sentHead() -> Action {
+    mutating func sentHead(switchingProtocols: Bool = false) -> Action {
         guard !finished else { return .none }
+        if switchingProtocols {
+            // The connection is a WebSocket from here on: not HTTP to watch any more.
+            finished = true
+            return .leave
+        }
         responding = true
         return .none
     }
@@ -97,17 +102,30 @@ struct RequestGuardStateMachine {
     mutating func timerFired() -> Action {
         guard !finished else { return .none }
         finished = true
-        // An idle keep-alive connection is simply closed; a request that never completed is told why.
-        if responding || (requestsSeen > 0 && !readingBody) { return .close }
+        // An idle keep-alive connection is simply closed; a request that never completed is told why,
+        // unless an earlier request's answer is still due (an answer now would be taken for that one).
+        if !answerable || (requestsSeen > 0 && !readingBody) { return .close }
         return .respondAndClose(.requestTimeout)
     }
 
     mutating func parseFailed(_ error: HTTPParserError) -> Action {
         guard !finished else { return .none }
         finished = true
-        if responding { return .close }
+        guard answerable else { return .close }
         return .respondAndClose(error == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest)
     }
+
+    /// The handlers behind close the connection. A WebSocket upgrade request the upgrader refused (no
+    /// key, a bad version) is closed that way with no answer at all: it gets a 400 first.
+    mutating func closing() -> Action {
+        guard !finished else { return .none }
+        finished = true
+        return lastAskedForUpgrade && !responding && pending == 1 ? .respondAndClose(.badRequest) : .none
+    }
+
+    /// An error answer now would answer the request being read: no response is under way and no earlier
+    /// request waits for one.
+    private var answerable: Bool { !responding && pending <= (readingBody ? 1 : 0) }
 
     private func timerAction() -> Action {
         if readingBody { return .arm(timeouts.body) }

@@ -4,7 +4,8 @@ import NIOHTTP1
 /// Sits right after the HTTP/1.1 request decoder of every connection and carries out
 /// `RequestGuardStateMachine`: read timeouts against slow or silent clients, and an answer to a request
 /// the decoder cannot parse (Hummingbird's WebSocket-upgrading pipeline otherwise leaves such a
-/// connection open and unanswered). Leaves the pipeline when a WebSocket upgrade begins.
+/// connection open and unanswered). Leaves the pipeline when the server switches the connection to
+/// WebSocket (its `101` passes here before the upgrader removes the HTTP handlers).
 final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -17,10 +18,8 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var answered = false
     /// Close at the next flush (the answer that ends the connection is written but not yet flushed).
     private var closeAtFlush = false
-    /// After the answer, what the client still sends is read and dropped this long before the connection
-    /// closes: closing with unread input makes the kernel reset the connection, and the client may lose
-    /// the answer.
-    private static let linger = TimeAmount.seconds(2)
+    /// The connection switched to WebSocket: everything passes untouched until this guard has left.
+    private var leaving = false
 
     init(timeouts: RequestGuardStateMachine.Timeouts) {
         machine = RequestGuardStateMachine(timeouts: timeouts)
@@ -36,11 +35,17 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !leaving else { return context.fireChannelRead(data) }
         guard !answered, !closeAtFlush else { return }
-        let part = unwrapInboundIn(data)
+        // During a WebSocket upgrade the upgrader removes the request decoder before the `101` goes out, and
+        // the decoder hands on the bytes the client sent behind its request as they are: pass them along.
+        guard let part = context.channel._channelCore.tryUnwrapData(data, as: HTTPServerRequestPart.self) else {
+            context.fireChannelRead(data)
+            return
+        }
         let action: RequestGuardStateMachine.Action
         switch part {
-        case .head(let head): action = machine.receivedHead(isUpgrade: Self.isWebSocketUpgrade(head))
+        case .head(let head): action = machine.receivedHead(asksForUpgrade: head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" })
         case .body: action = machine.receivedBodyPart()
         case .end: action = machine.receivedEnd()
         }
@@ -49,6 +54,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !leaving else { return context.write(data, promise: promise) }
         guard !answered else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
@@ -57,12 +63,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var data = data
         switch unwrapOutboundIn(data) {
         case .head(var head) where head.status != .continue:
-            if machine.isReadingBody {
+            if machine.isAnsweringEarly {
                 // Answered before the body was read: the connection ends with this answer; say so.
                 head.headers.replaceOrAdd(name: "Connection", value: "close")
                 data = wrapOutboundOut(.head(head))
             }
-            action = machine.sentHead()
+            action = machine.sentHead(switchingProtocols: head.status == .switchingProtocols)
         case .end: action = machine.sentEnd()
         default: action = .none
         }
@@ -76,6 +82,15 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             closeAtFlush = false
             closeGently(context: context)
         }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        // Hummingbird half-closes first (`.output`), then closes: the answer has to go in before either.
+        guard !leaving, mode != .input, case .respondAndClose(let status) = machine.closing() else {
+            return context.close(mode: mode, promise: promise)
+        }
+        answer(status, context: context)
+        promise?.succeed()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -111,7 +126,12 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
             closeAtFlush = true
         case .leave:
             timer?.cancel()
-            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            // Not from inside `write`: the upgrader's write-and-flush would then flush into a guard that has
+            // left, and the `101` would never go out. Frames written meanwhile pass untouched.
+            leaving = true
+            context.eventLoop.assumeIsolated().execute {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
         }
     }
 
@@ -121,7 +141,7 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let (code, message) = switch status {
         case .requestTimeout: ("request_timeout", "the request did not arrive in time")
         case .requestHeaderFieldsTooLarge: ("headers_too_large", "the request headers are larger than allowed")
-        default: ("bad_request", "the request is not valid HTTP/1.1")
+        default: ("bad_request", "the request is not valid HTTP/1.1 (or not a valid WebSocket upgrade)")
         }
         let body = ByteBuffer(string: #"{"error":{"code":"\#(code)","message":"\#(message)"}}"#)
         var headers = HTTPHeaders()
@@ -136,14 +156,9 @@ final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         closeGently(context: context)
     }
 
-    /// Ends the output after what was written, drops further input for `linger`, then closes.
+    /// Ends the output after what was written, drops further input for a while, then closes.
     private func closeGently(context: ChannelHandlerContext) {
         answered = true
-        context.close(mode: .output, promise: nil)
-        context.eventLoop.assumeIsolated().scheduleTask(in: Self.linger) { context.close(promise: nil) }
-    }
-
-    private static func isWebSocketUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
+        context.closeAfterLinger()
     }
 }

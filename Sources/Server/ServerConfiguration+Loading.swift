@@ -60,6 +60,8 @@ extension ServerConfiguration {
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
         if let folder = value("INPUT_FILE_ROOT") { ingest.fileRoot = folder }
+        if let hosts = value("INPUT_ALLOW_HOSTS") { ingest.allowHosts = Self.list(hosts) }
+        if let allow = try flag("INPUT_ALLOW_PRIVATE") { ingest.allowPrivate = allow }
         if let store = value("STORE") { relay.store = store }
         if let seconds = try number("SHARED_LOG_POLL", Double.self) { relay.sharedLogPoll = seconds }
         if let list = value("ROLES") {

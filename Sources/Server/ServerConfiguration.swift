@@ -153,6 +153,14 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// A folder whose files (and files under it) the API may play as live; empty: no local files
         /// through the API.
         public var fileRoot = ""
+        /// Hosts an input given through the API may pull from (http(s), rtsp, rtmp or srt as caller) whatever
+        /// they resolve to: the chamber's encoders on the server's own network.
+        public var allowHosts: [String] = []
+        /// Let inputs given through the API pull from any private or loopback address.
+        public var allowPrivate = false
+
+        /// Where pulled inputs may come from.
+        public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
     }
 
     /// Bearer tokens.
@@ -254,10 +262,12 @@ extension ServerConfiguration.RelaySettings {
 }
 
 extension ServerConfiguration.Ingest {
-    enum CodingKeys: String, CodingKey { case fileRoot }
+    enum CodingKeys: String, CodingKey { case fileRoot, allowHosts, allowPrivate }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         fileRoot = try container.decodeIfPresent(String.self, forKey: .fileRoot) ?? fileRoot
+        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
+        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
     }
 }
 

@@ -32,9 +32,9 @@ extension EndToEnd {
             try Self.run("hardening_check.py", "slowloris", server, ["\(server.pid)", "1000"])
         }
 
-        @Test("WebSocket: frames and messages over the limit close with 1009, invalid UTF-8 with 1007, unmasked frames with 1002")
+        @Test("WebSocket: frames and messages over the limit close with 1009, invalid UTF-8 with 1007, unmasked frames with 1002; a frame behind the upgrade request is taken, an upgrade that never completes is timed out")
         func webSocketLimits() throws {
-            let server = try ServerProcess(environment: RelayEndToEnd.environment())
+            let server = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_BODY_TIMEOUT": "2"]))
             defer { server.stop() }
             try Self.run("hardening_check.py", "websocket", server)
         }
@@ -97,12 +97,13 @@ extension EndToEnd {
             #expect(receiver.requests.count == 1, "a request reached the receiver after the policy refused it")
         }
 
-        @Test("inputs: only kinds FFmpeg may open here, local files only inside ingest.fileRoot, no protocol options")
+        @Test("inputs: only kinds FFmpeg may open here, local files only inside ingest.fileRoot, no pulls from private addresses, no protocol options")
         func inputTargets() throws {
             let root = Fixtures.folder.path
+            let clip = try Fixtures.clip().lastPathComponent
             let server = try ServerProcess(environment: RelayEndToEnd.environment(["SENATE_LIVE_INPUT_FILE_ROOT": root]))
             defer { server.stop() }
-            try Self.run("hardening_check.py", "inputs", server, [try RelayEndToEnd.token(), root])
+            try Self.run("hardening_check.py", "inputs", server, [try RelayEndToEnd.token(), root, clip])
         }
 
         @Test("tokens: nbf in the future is refused, past nbf and exp honoured")
@@ -159,7 +160,9 @@ extension EndToEnd {
             defer { server.stop() }
             try FileManager.default.removeItem(at: ready)
             while clients.isRunning && Date() < deadline.addingTimeInterval(120) { Thread.sleep(forTimeInterval: 0.2) }
-            #expect(clients.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
+            let finished = !clients.isRunning
+            clients.kill9()
+            #expect(finished && clients.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
         }
     }
 }

@@ -51,7 +51,9 @@ extension EndToEnd {
             defer { server.stop() }
             try FileManager.default.removeItem(at: ready)
             while page.isRunning && Date() < deadline.addingTimeInterval(90) { Thread.sleep(forTimeInterval: 0.2) }
-            #expect(page.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
+            let finished = !page.isRunning
+            page.kill9()
+            #expect(finished && page.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
         }
 
         @Test("pages, assets and their errors: unknown channel 404, traversal in asset names 404, / redirects to the first channel")

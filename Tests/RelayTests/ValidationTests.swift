@@ -109,5 +109,19 @@ struct RecentEventsTests {
         #expect(recent.after(0, through: 0, channel: "parliament", limit: 10)?.isEmpty == true)
         recent.append(try [Self.encoded(7), Self.encoded(9)], channel: "senate")
         #expect(recent.after(7, through: 9, channel: "senate", limit: 10)?.map(\.seq) == [8, 9], "no duplicates")
+        // A jump ahead (the node skipped part of a shared log) starts anew instead of hiding the hole.
+        recent.append(try [Self.encoded(20), Self.encoded(21)], channel: "senate")
+        #expect(recent.after(9, through: 21, channel: "senate", limit: 10) == nil)
+        #expect(recent.after(19, through: 21, channel: "senate", limit: 10)?.map(\.seq) == [20, 21])
+    }
+
+    @Test("the bytes held are bounded too")
+    func bytes() throws {
+        let one = try Self.encoded(1)
+        let size = one.json.readableBytes + one.webSocketText.readableBytes + one.serverSentEvent.readableBytes
+        let recent = RecentEvents(capacity: 100, maxBytes: size * 3)
+        recent.append(try (1...10).map(Self.encoded), channel: "senate")
+        #expect(recent.after(7, through: 10, channel: "senate", limit: 10)?.map(\.seq) == [8, 9, 10])
+        #expect(recent.after(6, through: 10, channel: "senate", limit: 10) == nil)
     }
 }

@@ -9,13 +9,16 @@ Usage: python3 hardening_check.py SCENARIO BASE_URL [ARGS…]
                             "ready" and holds them until killed (for the drain test)
   targets BASE TOKEN PORT   with the default policy, webhook URLs that lead into the server's own network
                             (PORT: a receiver on 127.0.0.1) are refused and nothing reaches the receiver
-  inputs BASE TOKEN ROOT    input URLs outside what FFmpeg may open here, or files outside ROOT, are refused
+  inputs BASE TOKEN ROOT F  input URLs outside what FFmpeg may open here, files outside ROOT, pulls from
+                            private addresses and control characters in options are refused; the file F
+                            inside ROOT and a listener are accepted
   tokens BASE SECRET        a JWT whose nbf is in the future is refused; one whose nbf has passed works
   stalled BASE TOKEN PID N  N subscribers that never read while 2,000 events of 6 KB go out: each is closed
                             (4008), five healthy ones get everything, the server's memory stays bounded
 Exit status 0 means every check passed; a JSON summary is printed.
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -131,6 +134,33 @@ def websocket():
         ("clean close", [ws_frame(1, b'{"op":"ping"}'), ws_frame(8, b"\x03\xe8")], 1000),
     ]
     results = {}
+    # A frame sent right behind the upgrade request, in the same packet: handed on, answered.
+    sock = SERVER.connect()
+    sock.settimeout(5)
+    sock.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" + ws_frame(1, b'{"op":"ping"}'))
+    received = b""
+    while b'{"op":"pong"}' not in received:
+        chunk = sock.recv(4096)
+        assert chunk, ("closed before the pong", received)
+        received += chunk
+    sock.close()
+    results["frame behind the upgrade request"] = "pong"
+    # An upgrade request is HTTP until the 101: one whose body never comes is timed out (408), one the
+    # upgrader refuses (no key) is answered 400.
+    upgrade = b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+    for name, request, expected in [
+        ("upgrade request whose body never comes", upgrade + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 5\r\n\r\nab", 408),
+        ("upgrade request without a key", upgrade + b"\r\n", 400),
+    ]:
+        sock = SERVER.connect()
+        sock.settimeout(30)
+        sock.sendall(request)
+        started = time.monotonic()
+        answer = read_until_closed(sock)
+        sock.close()
+        assert answer.startswith(f"HTTP/1.1 {expected} ".encode()), (name, answer[:100])
+        results[name] = {"status": expected, "seconds": round(time.monotonic() - started, 2)}
     for name, frames, expected in cases:
         sock, received = ws_handshake(SERVER)
         sock.settimeout(5)
@@ -205,11 +235,28 @@ def inputs():
         ({"url": "gopher://127.0.0.1:25/"}, 400, "invalid_url"),
         ({"url": "udp://127.0.0.1:9999", "options": {"protocol_whitelist": "file,udp"}}, 400, "invalid_value"),
     ]
+    # A link inside the root that points out of it is outside.
+    link = os.path.join(root, "escape.mp4")
+    if not os.path.lexists(link):
+        os.symlink("/etc/hosts", link)
+    cases += [
+        ({"url": link}, 403, "file_not_allowed"),
+        ({"url": "http://127.0.0.1:9/live.m3u8"}, 422, "address_not_allowed"),
+        ({"url": "rtsp://169.254.169.254/stream"}, 422, "address_not_allowed"),
+        ({"url": "srt://[::1]:9000?mode=caller"}, 422, "address_not_allowed"),
+        ({"url": "rtmp://0.0.0.0:1935/live/x", "options": {"user_agent": "x\r\nMetadata-Flavor: Google"}}, 400, "invalid_value"),
+    ]
     results = {}
     for body, expected, code in cases:
         status, reply = server.http("PUT", path, body)
         assert status == expected and reply["error"]["code"] == code, (body, status, reply)
         results[body["url"]] = [status, code]
+    # What is allowed is started: a file inside the root, a listener.
+    for body in [{"url": os.path.join(root, sys.argv[5]), "loop": True}, {"url": "rtmp://127.0.0.1:0/live/x", "options": {"listen": "1"}}]:
+        status, reply = server.http("PUT", path, body)
+        assert status == 202, (body, status, reply)
+        results[body["url"]] = [status, reply["state"]]
+    assert server.http("DELETE", path)[0] == 200
     return results
 
 

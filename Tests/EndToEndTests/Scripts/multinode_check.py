@@ -18,24 +18,17 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import websockets
+
+from senate_client import Server
 
 NODE_A, NODE_B, TOKEN, NODE_B_PID, PG_PORT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 CHANNEL = "senate"
 
 
 def http(base, method, path, body=None):
-    request = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method=method)
-    request.add_header("Authorization", "Bearer " + TOKEN)
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    return Server(base, TOKEN).http(method, path, body)
 
 
 def publish(base, events):

@@ -9,29 +9,21 @@ import json
 import os
 import sys
 import time
-import urllib.error
 import urllib.request
 
 import websockets
 
+from senate_client import Server
+
 BASE, TOKEN = sys.argv[2], sys.argv[3]
+SERVER = Server(BASE, TOKEN)
 WS = BASE.replace("http://", "ws://") + "/ws"
 CHANNEL = "senate"
 
 
 def http(method, path, body=None, token=TOKEN, headers=None):
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    request = urllib.request.Request(BASE + path, data=data, method=method)
-    if token:
-        request.add_header("Authorization", "Bearer " + token)
-    request.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    """(status, JSON) of one request; token None sends none."""
+    return SERVER.http(method, path, body, token=token or "", headers=headers)
 
 
 def publish(events):

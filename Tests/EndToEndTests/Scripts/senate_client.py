@@ -24,7 +24,8 @@ class Server:
         self.ws = base.replace("http://", "ws://") + "/ws"
 
     def http(self, method, path, body=None, token=None, headers=None, timeout=30):
-        """(status, parsed JSON or None) of one request."""
+        """(status, parsed JSON, or the raw bytes of anything else) of one request; `token` None uses the
+        server's, "" sends none."""
         data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         token = self.token if token is None else token

@@ -65,6 +65,11 @@ async def storm():
             return_exceptions=True)
     elapsed = time.monotonic() - started
     failures = [repr(result) for result in results if isinstance(result, BaseException)]
+    if os.environ.get("STORM_REPORT"):
+        # Measure, do not judge (the reference run against an older build).
+        served = sum(1 for result in results if result == expected)
+        return {"served": served, "failed": len(failures), "firstFailure": failures[0][:160] if failures else None,
+                "seconds": round(elapsed, 2), "health": probe.summary()}
     assert not failures, (len(failures), failures[:3])
     wrong = [index for index, seqs in enumerate(results) if seqs != expected]
     assert not wrong, (len(wrong), results[wrong[0]][:10])
@@ -80,6 +85,7 @@ class Subscriber:
 
     def __init__(self, index):
         self.index, self.seqs, self.last, self.start, self.connected, self.reconnects = index, [], None, None, asyncio.Event(), 0
+        self.failure = None
 
     async def run(self, stop):
         attempt = 0
@@ -93,7 +99,9 @@ class Subscriber:
                     async for raw in ws:
                         message = json.loads(raw)
                         if message["op"] == "snapshot":
-                            assert self.last is None, f"subscriber {self.index} got a snapshot on resume: a gap"
+                            if self.last is not None:
+                                self.failure = f"subscriber {self.index} got a snapshot on resume: a gap"
+                                return
                             self.last = self.start = message["seq"]
                             self.connected.set()
                         elif message["op"] == "event":
@@ -101,7 +109,8 @@ class Subscriber:
                             self.last = message["seq"]
                             attempt = 0
                         elif message["op"] == "gap":
-                            raise AssertionError(f"subscriber {self.index} was told of a gap: {message}")
+                            self.failure = f"subscriber {self.index} was told of a gap: {message}"
+                            return
             except (OSError, websockets.WebSocketException, asyncio.TimeoutError):
                 pass
             if stop.is_set():
@@ -152,6 +161,8 @@ async def restart():
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [s.failure for s in subscribers if s.failure]
+    assert not failures, (len(failures), failures[:3])
     behind = [s.index for s in subscribers if s.last != head]
     assert not behind, (len(behind), head, subscribers[behind[0]].last)
     for s in subscribers:
