@@ -137,32 +137,12 @@ extension EndToEnd {
 
         @Test("a restart with 300 subscribers connected: every one reconnects with since and misses nothing")
         func restartWithSubscribers() throws {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("senate-live-restart-\(UUID().uuidString)")
-            var server = try ServerProcess(environment: RelayEndToEnd.environment(), dataDirectory: folder)
-            let port = server.port
-            let ready = folder.appendingPathComponent("subscribers-ready")
-            let script = Self.scripts.appendingPathComponent("storm_check.py").path
-            let output = folder.appendingPathComponent("restart.out"), errors = folder.appendingPathComponent("restart.err")
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-            let clients = Process()
-            clients.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            clients.arguments = ["python3", script, "restart", server.baseURL, try RelayEndToEnd.token(), "300", ready.path]
-            clients.standardOutput = try FileHandle(forWritingTo: output)
-            clients.standardError = try FileHandle(forWritingTo: errors)
-            try clients.run()
-            defer { clients.kill9() }
-            let deadline = Date().addingTimeInterval(120)
-            while !FileManager.default.fileExists(atPath: ready.path) && clients.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-            try #require(FileManager.default.fileExists(atPath: ready.path), "subscribers never all connected: \(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(2000))")
-            #expect(server.stop() == 0)
-            server = try ServerProcess(environment: RelayEndToEnd.environment(), dataDirectory: folder, port: port)
-            defer { server.stop() }
-            try FileManager.default.removeItem(at: ready)
-            while clients.isRunning && Date() < deadline.addingTimeInterval(120) { Thread.sleep(forTimeInterval: 0.2) }
-            let finished = !clients.isRunning
-            clients.kill9()
-            #expect(finished && clients.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
+            let drill = RestartDrill(environment: RelayEndToEnd.environment())
+            let outcome = try drill.run(script: Self.scripts.appendingPathComponent("storm_check.py")) { base in
+                ["restart", base, try RelayEndToEnd.token(), "300"]
+            }
+            #expect(outcome.drained == 0)
+            #expect(outcome.status == 0, "\(outcome.errors)")
         }
     }
 }

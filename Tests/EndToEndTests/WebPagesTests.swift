@@ -28,32 +28,11 @@ extension EndToEnd {
 
         @Test("the viewer reconnects by itself after a server restart, with jittered backoff, and shows each event once")
         func viewerSurvivesRestart() throws {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("senate-live-pages-\(UUID().uuidString)")
-            var server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(), dataDirectory: folder)
-            let ready = folder.appendingPathComponent("page-ready")
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/reconnect_check.py")
-            let page = Process()
-            page.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            page.arguments = ["python3", script.path, server.baseURL, try EndToEnd.RelayEndToEnd.token(), ready.path]
-            let errors = folder.appendingPathComponent("page.err")
-            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-            page.standardError = try FileHandle(forWritingTo: errors)
-            page.standardOutput = FileHandle.nullDevice
-            try page.run()
-            defer { page.kill9() }
-            let deadline = Date().addingTimeInterval(90)
-            while !FileManager.default.fileExists(atPath: ready.path) && page.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            try #require(FileManager.default.fileExists(atPath: ready.path), "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(2000))")
-            let port = server.port
-            server.stop()
-            Thread.sleep(forTimeInterval: 1)
-            server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment(), dataDirectory: folder, port: port)
-            defer { server.stop() }
-            try FileManager.default.removeItem(at: ready)
-            while page.isRunning && Date() < deadline.addingTimeInterval(90) { Thread.sleep(forTimeInterval: 0.2) }
-            let finished = !page.isRunning
-            page.kill9()
-            #expect(finished && page.terminationStatus == 0, "\(((try? String(contentsOf: errors, encoding: .utf8)) ?? "").suffix(3000))")
+            let outcome = try RestartDrill(environment: EndToEnd.RelayEndToEnd.environment()).run(script: script, checkTimeout: 90) { base in
+                [base, try EndToEnd.RelayEndToEnd.token()]
+            }
+            #expect(outcome.status == 0, "\(outcome.errors)")
         }
 
         @Test("pages, assets and their errors: unknown channel 404, traversal in asset names 404, / redirects to the first channel")
