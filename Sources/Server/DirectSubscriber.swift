@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOWebSocket
 import Relay
+import Storage
 
 /// A WebSocket subscription to one channel, written to on its connection's event loop (by `LoopFanout`):
 /// the event's shared bytes go into the NIO channel with no task wake-up per subscriber. The channel's
@@ -61,18 +62,25 @@ final class DirectSubscriber: @unchecked Sendable {
         return accepted
     }
 
-    /// Writes a page of catch-up messages (snapshot, gap, replayed events), flushed once; queued on the
-    /// event loop in call order. A replay goes at the client's pace: it waits while the connection's buffer
-    /// is full, and gives up (the client is not reading) after `patience`.
-    func sendCatchUp(_ messages: [ByteBuffer], patience: Duration = .seconds(10)) async throws {
+    /// Writes a page of catch-up messages (snapshot, gap, replayed events), flushed once, on the event loop,
+    /// in call order; returns once the loop has done it. A replay goes at the client's pace: it waits while
+    /// the connection's buffer is full, and gives up (the client is not reading) after `patience`. At most
+    /// `pages` permits' worth of pages are on the loops at once: a reconnect storm's replays queue here
+    /// rather than in front of every other connection's work on the loops.
+    func sendCatchUp(_ messages: [ByteBuffer], pages: AsyncLock, patience: Duration = .seconds(10)) async throws {
         guard !messages.isEmpty else { return }
         let deadline = ContinuousClock.now + patience
         while !connection.isWritable {
             guard ContinuousClock.now < deadline else { throw CatchUpStalled() }
             try await Task.sleep(for: .milliseconds(10))
         }
-        for bytes in messages { connection.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil) }
-        connection.flush()
+        let connection = connection
+        try await pages.withLock {
+            try await connection.eventLoop.submit {
+                for bytes in messages { connection.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil) }
+                connection.flush()
+            }.get()
+        }
         RelayMetrics.shared.delivered(messages.count)
     }
 

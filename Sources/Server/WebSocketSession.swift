@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Relay
+import Storage
 
 /// One `/ws` connection: any number of channel subscriptions. Events are written by the hub straight into
 /// the connection (`DirectSubscriber`); this session only runs the client's commands, one at a time, so a
@@ -13,6 +14,8 @@ struct WebSocketSession: Sendable {
     let fanouts: FanoutRegistry
     let settings: ServerConfiguration.RelaySettings
     let logger: Logger
+    /// Catch-up pages on the event loops at once, for every connection (`DirectSubscriber.sendCatchUp`).
+    let replayPages = AsyncLock(permits: 8)
 
     enum Message: Sendable {
         case subscribe(channel: String, since: Int64?)
@@ -97,11 +100,11 @@ struct WebSocketSession: Sendable {
                 let following = state.following, relay = relay
                 let last = try await withThrowingTaskGroup(of: Int64.self) { group in
                     group.addTask {
-                        try await CatchUp.run(relay: relay, channel: channel, since: since) { items in
+                        try await CatchUp.run(relay: relay, channel: channel, since: since) { [replayPages] items in
                             try await subscriber.sendCatchUp(try items.compactMap { item in
                                 if case .event(let event) = item, !following.matches(event.event.subject) { return nil }
                                 return try Self.encode(item, channel: channel)
-                            })
+                            }, pages: replayPages)
                         }
                     }
                     return try await group.next() ?? 0
