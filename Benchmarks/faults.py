@@ -245,8 +245,8 @@ def main():
         "slowloris": lambda: simple(binary, "slow-loris: 1,000 connections trickling a request head", "slowloris", ["PID", "1000"],
                                     {"SENATE_LIVE_HEADER_TIMEOUT": "10"},
                                     describe=lambda s: f"answers {s['answers']}; fds {s['baseFds']} → peak {s['peakFds']} → {s['fdsAfter']}; {health_text(s['health'])}"),
-        "websocket": lambda: simple(binary, "WebSocket limits", "websocket", [],
-                                    describe=lambda s: ", ".join(f"{k}: {v['closeCode']}" for k, v in s.items())),
+        "websocket": lambda: simple(binary, "WebSocket limits", "websocket", [], {"SENATE_LIVE_BODY_TIMEOUT": "2"},
+                                    describe=lambda s: ", ".join(f"{k}: {v.get('closeCode', v.get('status')) if isinstance(v, dict) else v}" for k, v in s.items())),
         "stalled": lambda: simple(binary, "stalled subscribers: 100 that never read, 2,000 events of 6 KB", "stalled", ["TOKEN", "PID", "100"],
                                   describe=lambda s: f"{s['dropped4008']} closed with 4008, 5 healthy got all {s['healthyReceivedEach']}; RSS {s['rssBeforeMB']} → peak {s['rssPeakMB']} → {s['rssAfterMB']} MB ({s['peakGrowthPerStalledKB']} KB per stalled subscriber at peak)"),
     }
