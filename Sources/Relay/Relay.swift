@@ -183,25 +183,24 @@ public actor Relay {
     /// The oldest seq the log still keeps (nil: none).
     public func oldestKept(channel: String) async throws -> Int64? {
         _ = try head(channel: channel)
-        do { return try await reads.withLock { try await log.oldestSeq(channel: channel) } } catch let error as RelayError {
-            throw error
-        } catch {
-            throw RelayError(.unavailable, code: "store_unavailable", "the event log could not be read: \(error)")
-        }
+        return try await read { try await self.log.oldestSeq(channel: channel) }
     }
 
     /// Events after `seq`, for replay, with the oldest seq the log still keeps.
     public func history(channel: String, after seq: Int64, limit: Int) async throws -> (events: [Event], oldest: Int64?) {
         _ = try head(channel: channel)
-        do {
-            return try await reads.withLock {
-                let events = try await log.events(channel: channel, after: seq, limit: limit)
-                return (events, try await log.oldestSeq(channel: channel))
-            }
-        } catch let error as RelayError {
+        return try await read {
+            let events = try await self.log.events(channel: channel, after: seq, limit: limit)
+            return (events, try await self.log.oldestSeq(channel: channel))
+        }
+    }
+
+    /// A read of the log in its turn (`reads`); a store that does not answer is `store_unavailable` (503
+    /// for HTTP clients, not a 500).
+    private func read<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await reads.withLock { try await body() } } catch let error as RelayError {
             throw error
         } catch {
-            // A store that does not answer is a 503 for HTTP clients, not a 500.
             throw RelayError(.unavailable, code: "store_unavailable", "the event log could not be read: \(error)")
         }
     }

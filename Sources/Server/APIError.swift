@@ -1,3 +1,4 @@
+import Alerts
 import Foundation
 import HLS
 import Hummingbird
@@ -34,6 +35,11 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.contentTooLarge, code: "body_too_large", message: "the body is larger than \(limit) bytes")
     }
 
+    /// Where an outbound URL may not lead: 400 for a URL that is not one, 422 for a host or address refused.
+    init(_ refusal: OutboundRefusal, field: String) {
+        self.init(refusal.code == .invalidURL ? .badRequest : .unprocessableContent, code: refusal.code.rawValue, message: refusal.message, field: field)
+    }
+
     /// HLS errors as HTTP: 404 unknown, 400 bad directive, 503 not ready or timed out (retry soon).
     init(_ error: HLSError) {
         switch error.code {
@@ -56,6 +62,15 @@ extension Request {
             throw APIError.tooLarge(limit)
         }
     }
+
+    /// The `limit` query parameter: `fallback` when absent, 400 `invalid_value` unless an integer in 1…`maximum`.
+    func limit(default fallback: Int, maximum: Int) throws -> Int {
+        guard let text = uri.queryParameters.get("limit") else { return fallback }
+        guard let value = Int(text), (1...maximum).contains(value) else {
+            throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1–\(maximum)", field: "limit")
+        }
+        return value
+    }
 }
 
 extension TokenAuthority {
@@ -68,16 +83,5 @@ extension TokenAuthority {
             throw error
         }
         return principal
-    }
-}
-
-extension Request {
-    /// The `limit` query parameter: `fallback` when absent, 400 `invalid_value` unless an integer in 1…`maximum`.
-    func limit(default fallback: Int, maximum: Int) throws -> Int {
-        guard let text = uri.queryParameters.get("limit") else { return fallback }
-        guard let value = Int(text), (1...maximum).contains(value) else {
-            throw APIError(.badRequest, code: "invalid_value", message: "limit must be 1–\(maximum)", field: "limit")
-        }
-        return value
     }
 }

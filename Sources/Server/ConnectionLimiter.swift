@@ -36,9 +36,6 @@ final class ConnectionLimiter: Sendable {
         }
     }
 
-    /// Open connections counted for `address` (for tests and metrics).
-    func count(_ address: String) -> Int { open.withLock { $0[Self.key(address)] ?? 0 } }
-
     /// The counting key of an address: `IPAddress.subscriberPrefix`, or the text itself.
     static func key(_ address: String) -> String {
         IPAddress(address)?.subscriberPrefix ?? address.lowercased()

@@ -126,7 +126,7 @@ struct InputRoutes: Sendable {
         do {
             _ = try await settings.policy.resolve(host: host, port: components.port ?? 0, settings: "ingest.allowHosts or ingest.allowPrivate")
         } catch let refusal as OutboundRefusal {
-            throw APIError(.unprocessableContent, code: refusal.code.rawValue, message: refusal.message, field: "url")
+            throw APIError(refusal, field: "url")
         }
     }
 

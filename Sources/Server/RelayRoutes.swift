@@ -119,7 +119,6 @@ extension APIError {
         }
         self.init(status, code: error.code, message: error.message, field: error.field)
     }
-
 }
 
 extension Duration {

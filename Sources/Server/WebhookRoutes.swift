@@ -97,7 +97,7 @@ struct WebhookRoutes: Sendable {
             url = try settings.policy.validate(registration.url)
             _ = try await settings.policy.resolve(url)
         } catch let refusal as OutboundRefusal {
-            throw APIError(refusal.code == .invalidURL ? .badRequest : .unprocessableContent, code: refusal.code.rawValue, message: refusal.message, field: "url")
+            throw APIError(refusal, field: "url")
         }
         guard registration.secret.utf8.count >= 16, registration.secret.utf8.count <= 256 else {
             throw APIError(.badRequest, code: "invalid_secret", message: "secret must be 16–256 bytes", field: "secret")
