@@ -111,10 +111,20 @@ private final class IngestWorker: @unchecked Sendable {
                     isLive = true
                     continuation.yield(.state(machine.opened(at: Date())))
                 }
-                if let ready = timeline.push(packet) { try write([ready], timeline, &pacer) }
+                if let ready = try timeline.push(packet) {
+                    // A live input's packets were captured when its first bytes arrived, plus their media
+                    // time since; a paced file's are "captured" as the pacer releases them.
+                    if !paced, let media = timeline.firstSeenSeconds { segmenter.anchorClock(date: input.firstDataAt, media: media) }
+                    try write([ready], timeline, &pacer)
+                }
             }
         } catch let error as MediaError where error.code == .stopped {
             return .open  // the loop sees the stop request
+        } catch let error as MediaError where error.code == .timestampJump {
+            // Not a failure: the source is back with a new clock. A new session (new init, a discontinuity)
+            // starts at once, without backoff.
+            logger.info("source restarted; starting a new session", metadata: ["url": "\(url)", "detail": "\(error)"])
+            return .open
         } catch {
             let next = machine.failed("\(error)")
             logger.error("input failed", metadata: ["url": "\(url)", "error": "\(error)"])

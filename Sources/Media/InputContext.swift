@@ -1,4 +1,5 @@
 import CFFmpeg
+import Foundation
 import Logging
 
 /// Owns one demuxing `AVFormatContext`. Every call blocks and belongs on the ingest thread.
@@ -9,6 +10,9 @@ final class InputContext {
     let audioStream: Int?
     /// Strips ADTS headers from the audio stream when it needs it.
     private let adts: ADTSFilter?
+    /// When the input's first bytes arrived (for a demuxer without a byte stream, such as RTSP: when it
+    /// opened). Probing then reads ahead, so the first packet read is that old, not "now".
+    let firstDataAt: Date
 
     /// Opens `url` with FFmpeg options (`listen=1`, `rtsp_transport=tcp`, …); honours `control` for timeouts.
     /// FFmpeg may use only `protocols` (by default what `InputProtocols` allows for the URL).
@@ -26,15 +30,19 @@ final class InputContext {
         defer { av_dict_free(&dictionary) }
 
         control.arm(timeout: openTimeout)
+        control.watchFirstData(of: allocated)
         var maybeContext: UnsafeMutablePointer<AVFormatContext>? = allocated
         let status = avformat_open_input(&maybeContext, url, nil, &dictionary)
         guard status >= 0, let opened = maybeContext else {
             control.disarm()
+            _ = control.endWatch()
             throw Self.error(.openFailed, "cannot open \(redactedURL(url))", status, control)
         }
         allocated = opened
+        let openedAt = Date()
         let probe = avformat_find_stream_info(opened, nil)
         control.disarm()
+        firstDataAt = min(control.endWatch() ?? openedAt, openedAt)
         guard probe >= 0 else {
             avformat_close_input(&maybeContext)
             throw Self.error(.openFailed, "cannot read stream info of \(redactedURL(url))", probe, control)

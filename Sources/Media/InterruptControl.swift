@@ -8,6 +8,11 @@ final class InterruptControl: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     /// Monotonic deadline in nanoseconds for the blocking call in progress; 0 means none.
     private let deadline = Atomic<UInt64>(0)
+    /// The context whose first bytes `firstDataAt` waits for (its address; 0: none). Read by the callback,
+    /// which FFmpeg calls on the ingest thread between the reads of a blocking call.
+    private let watched = Atomic<UInt>(0)
+    /// Wall clock (microseconds since 1970) when the watched context had read its first bytes; 0: not yet.
+    private let firstDataMicros = Atomic<UInt64>(0)
 
     var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
 
@@ -25,7 +30,33 @@ final class InterruptControl: Sendable {
         return limit != 0 && DispatchTime.now().uptimeNanoseconds > limit
     }
 
-    var shouldInterrupt: Bool { isStopRequested || hasTimedOut }
+    var shouldInterrupt: Bool {
+        noteFirstData()
+        return isStopRequested || hasTimedOut
+    }
+
+    /// Starts watching `context` for its first bytes: the moment media starts arriving, which is what a
+    /// live input's wall clock is anchored to (not when probing ends, up to seconds later).
+    func watchFirstData(of context: UnsafeMutablePointer<AVFormatContext>) {
+        firstDataMicros.store(0, ordering: .relaxed)
+        watched.store(UInt(bitPattern: context), ordering: .relaxed)
+    }
+
+    /// Stops watching; returns when the first bytes arrived, if they were seen.
+    func endWatch() -> Date? {
+        noteFirstData()
+        watched.store(0, ordering: .relaxed)
+        let micros = firstDataMicros.load(ordering: .relaxed)
+        return micros == 0 ? nil : Date(timeIntervalSince1970: Double(micros) / 1e6)
+    }
+
+    private func noteFirstData() {
+        let address = watched.load(ordering: .relaxed)
+        guard address != 0, firstDataMicros.load(ordering: .relaxed) == 0,
+              let context = UnsafeMutablePointer<AVFormatContext>(bitPattern: address),
+              let pb = context.pointee.pb, pb.pointee.bytes_read > 0 else { return }
+        firstDataMicros.store(UInt64(Date().timeIntervalSince1970 * 1e6), ordering: .relaxed)
+    }
 
     /// The callback record to hand to an `AVFormatContext`; `self` must outlive that context.
     var callback: AVIOInterruptCB {

@@ -10,6 +10,8 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         case timedOut = "media.timed_out"
         case muxerFailed = "media.muxer_failed"
         case stopped = "media.stopped"
+        /// The source's timestamps jumped (its encoder restarted while the connection stayed up, as UDP does).
+        case timestampJump = "media.timestamp_jump"
     }
 
     public let code: Code

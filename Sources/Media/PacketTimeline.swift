@@ -3,6 +3,8 @@ import CFFmpeg
 /// Puts an input's packets on one continuous output timeline:
 /// - drops everything before the first video keyframe, so each session starts decodable;
 /// - shifts timestamps by an offset so they never go back across a loop or a reconnect;
+/// - notices when the reference stream's timestamps jump (a source restarted behind a connection that
+///   stayed up, as a UDP feed does), so the ingest starts a new session instead of muxing time backwards;
 /// - holds one packet per stream to learn its duration from the next one (MPEG-TS often leaves it 0),
 ///   which the fMP4 muxer needs for the last sample of every fragment.
 final class PacketTimeline {
@@ -20,6 +22,13 @@ final class PacketTimeline {
     private var held: [Int: Packet] = [:]
     private var lastDuration: [Int: Int64] = [:]
     private var firstRawMicros: Int64?
+    /// The reference stream's previous timestamp (microseconds, input timeline), to notice jumps.
+    private var lastReferenceMicros: Int64?
+    /// A jump back by more than this, or forward by more than `forwardJump`, is a new source.
+    static let backwardJump: Int64 = 1_000_000
+    static let forwardJump: Int64 = 30_000_000
+    /// The first timestamp read in the session, dropped or not (microseconds, input timeline).
+    private var firstSeenRawMicros: Int64?
     private var spare: [Packet] = []
     /// End of the latest packet released, microseconds on the output timeline.
     private(set) var endMicros: Int64 = 0
@@ -42,12 +51,24 @@ final class PacketTimeline {
     }
 
     /// Takes a packet just read. Returns the packet released by it, if any (recycle it after use).
-    func push(_ packet: Packet) -> Timed? {
+    /// Throws `timestampJump` when the source's clock jumped (the packet is recycled).
+    func push(_ packet: Packet) throws -> Timed? {
         let index = packet.streamIndex
         let raw = packet.pointer.pointee
         guard streams.contains(index), raw.dts != cffmpeg_nopts_value() || raw.pts != cffmpeg_nopts_value() else {
             recycle(packet)
             return nil
+        }
+        if index == (input.videoStream ?? input.audioStream) {
+            let micros = av_rescale_q(raw.dts != cffmpeg_nopts_value() ? raw.dts : raw.pts, input.timeBase(index), cffmpeg_time_base_q())
+            if let last = lastReferenceMicros, micros < last - Self.backwardJump || micros > last + Self.forwardJump {
+                recycle(packet)
+                throw MediaError(.timestampJump, "timestamps jumped from \(Double(last) / 1e6) s to \(Double(micros) / 1e6) s")
+            }
+            lastReferenceMicros = micros
+        }
+        if firstSeenRawMicros == nil {
+            firstSeenRawMicros = av_rescale_q(raw.dts != cffmpeg_nopts_value() ? raw.dts : raw.pts, input.timeBase(index), cffmpeg_time_base_q())
         }
         if waitingForKeyframe {
             guard index == input.videoStream, packet.isKeyframe else { recycle(packet); return nil }
@@ -76,6 +97,14 @@ final class PacketTimeline {
         return timed(previous)
     }
 
+    /// Where the session's first packet read (kept or dropped while waiting for a keyframe) falls on the
+    /// output timeline, in seconds; nil before the first packet is kept. The input's first bytes carried
+    /// it, so it anchors the wall clock.
+    var firstSeenSeconds: Double? {
+        guard firstRawMicros != nil, let seen = firstSeenRawMicros else { return nil }
+        return Double(seen + offsetMicros) / 1e6
+    }
+
     /// Releases the packets still held (end of input or of a loop pass).
     func drain() -> [Timed] {
         let packets = held.values.sorted { $0.pointer.pointee.dts < $1.pointer.pointee.dts }
@@ -88,6 +117,7 @@ final class PacketTimeline {
         guard let first = firstRawMicros else { return }
         offsetMicros = endMicros - first
         waitingForKeyframe = input.videoStream != nil
+        lastReferenceMicros = nil
     }
 
     private func timed(_ packet: Packet) -> Timed {

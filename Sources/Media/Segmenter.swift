@@ -39,6 +39,12 @@ final class Segmenter {
         emit(.sessionStarted(tracks: [video, audio].compactMap { $0 }.map(input.track)))
     }
 
+    /// Ties the session's media time to the wall clock: `media` (seconds on the output timeline) was
+    /// captured at `date`. Without it the first packet written counts as captured now.
+    func anchorClock(date: Date, media: Double) {
+        if anchor == nil { anchor = (date, media) }
+    }
+
     /// Muxes one packet, cutting a part or a segment before it when its timing says so.
     func write(_ timed: PacketTimeline.Timed) throws {
         if anchor == nil { anchor = (Date(), timed.dts) }
