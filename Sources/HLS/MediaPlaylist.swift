@@ -30,26 +30,37 @@ public struct MediaPlaylist: Sendable {
         return max(Int(segmentTarget.rounded(.up)), Int(longest.rounded()))
     }
 
-    public func render(_ timeline: RenditionTimeline, reports: [RenditionReport], extraTags: [String] = []) -> String {
+    /// `CAN-SKIP-UNTIL`: the protocol's minimum, six target durations.
+    public func skipBoundary(targetDuration: Int) -> Double { Double(targetDuration) * 6 }
+
+    /// The playlist; `delta` (a client's `_HLS_skip=YES`) replaces the closed segments older than the
+    /// skip boundary with one `EXT-X-SKIP` tag, when there are any.
+    public func render(_ timeline: RenditionTimeline, reports: [RenditionReport], extraTags: [String] = [], delta: Bool = false) -> String {
         let listed = Array(timeline.segments.suffix(window))
-        let skipped = timeline.segments.dropLast(listed.count)
+        let dropped = timeline.segments.dropLast(listed.count)
         let firstMsn = listed.first?.msn ?? timeline.open?.msn ?? timeline.nextMsn
-        let discontinuitySequence = timeline.droppedDiscontinuities + skipped.filter(\.discontinuity).count
-        let target = targetDuration(listed + [timeline.open].compactMap { $0 })
+        let discontinuitySequence = timeline.droppedDiscontinuities + dropped.filter(\.discontinuity).count
+        let current = listed + [timeline.open].compactMap { $0 }
+        let target = targetDuration(current)
+        let canSkipUntil = skipBoundary(targetDuration: target)
+        let skipped = delta ? Self.skippable(current, boundary: canSkipUntil) : 0
 
         var lines = [
             "#EXTM3U",
-            "#EXT-X-VERSION:6",
+            // EXT-X-SKIP needs version 9; a full playlist stays readable by older clients.
+            "#EXT-X-VERSION:\(skipped > 0 ? 9 : 6)",
             "#EXT-X-TARGETDURATION:\(target)",
-            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=\(format(partTarget * 3)),HOLD-BACK=\(format(Double(target) * 3))",
+            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=\(format(canSkipUntil)),PART-HOLD-BACK=\(format(partTarget * 3)),HOLD-BACK=\(format(Double(target) * 3))",
             "#EXT-X-PART-INF:PART-TARGET=\(format(partTarget))",
             "#EXT-X-MEDIA-SEQUENCE:\(firstMsn)",
             "#EXT-X-DISCONTINUITY-SEQUENCE:\(discontinuitySequence)",
         ]
+        if skipped > 0 { lines.append("#EXT-X-SKIP:SKIPPED-SEGMENTS=\(skipped)") }
         lines.append(contentsOf: extraTags)
+        // Starts unset, so the first segment listed (after a skip too) names its EXT-X-MAP.
         var generation: Int?
         let withParts = Set(listed.suffix(partWindow).map(\.msn))
-        for segment in listed + [timeline.open].compactMap({ $0 }) {
+        for segment in current.dropFirst(skipped) {
             if segment.discontinuity && segment.msn != firstMsn { lines.append("#EXT-X-DISCONTINUITY") }
             if segment.initGeneration != generation {
                 generation = segment.initGeneration
@@ -73,6 +84,19 @@ public struct MediaPlaylist: Sendable {
             lines.append("#EXT-X-RENDITION-REPORT:URI=\"\(report.uri)\",LAST-MSN=\(report.lastMsn),LAST-PART=\(report.lastPart)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// How many leading closed segments start more than `boundary` seconds before the playlist's end.
+    static func skippable(_ segments: [MediaSegment], boundary: Double) -> Int {
+        var fromEnd = 0.0, keep = 0
+        for segment in segments.reversed() {
+            fromEnd += segment.duration
+            keep += 1
+            if fromEnd > boundary { break }
+        }
+        let candidates = segments.count - keep
+        // Only closed segments can be skipped; the open one is always last.
+        return max(0, min(candidates, segments.filter(\.isComplete).count))
     }
 
     private func format(_ seconds: Double) -> String { String(format: "%.3f", seconds) }

@@ -14,7 +14,7 @@ public actor SegmentStore {
         /// How long a blocking request may wait; nil: three target durations.
         public var blockingTimeout: Double?
 
-        public init(partTarget: Double = 0.5, segmentTarget: Double = 4, window: Int = 6, memorySegments: Int = 12, blockingTimeout: Double? = nil) {
+        public init(partTarget: Double = 0.333, segmentTarget: Double = 2, window: Int = 12, memorySegments: Int = 16, blockingTimeout: Double? = nil) {
             self.partTarget = partTarget
             self.segmentTarget = segmentTarget
             self.window = window
@@ -99,7 +99,8 @@ public actor SegmentStore {
     // MARK: Reading side
 
     /// The media playlist of a rendition; with a blocking request, once the playlist satisfies it.
-    public func mediaPlaylist(rendition: String, blocking request: BlockingRequest? = nil) async throws -> String {
+    /// `delta`: the client asked for a delta update (`_HLS_skip`).
+    public func mediaPlaylist(rendition: String, blocking request: BlockingRequest? = nil, delta: Bool = false) async throws -> String {
         guard let timeline = timelines[rendition], descriptions[rendition] != nil else {
             throw HLSError(.notFound, "channel \(channel) has no rendition \(rendition) yet")
         }
@@ -109,10 +110,10 @@ public actor SegmentStore {
             }
             try await wait(rendition: rendition, for: request)
         }
-        return try renderedPlaylist(rendition)
+        return try renderedPlaylist(rendition, delta: delta)
     }
 
-    private func renderedPlaylist(_ rendition: String) throws -> String {
+    private func renderedPlaylist(_ rendition: String, delta: Bool) throws -> String {
         guard let timeline = timelines[rendition], timeline.latestPart != nil else {
             throw HLSError(.notReady, "channel \(channel) has no media yet")
         }
@@ -120,7 +121,7 @@ public actor SegmentStore {
             guard let latest = timelines[other]?.latestPart else { return nil }
             return .init(uri: "../\(other)/index.m3u8", lastMsn: latest.msn, lastPart: latest.part)
         }
-        return playlist.render(timeline, reports: reports, extraTags: dateRangeTags(since: timeline.segments.suffix(configuration.window).first?.programDateTime))
+        return playlist.render(timeline, reports: reports, extraTags: dateRangeTags(since: timeline.segments.suffix(configuration.window).first?.programDateTime), delta: delta)
     }
 
     // MARK: Live sync (date ranges and captions)

@@ -23,7 +23,10 @@ struct LiveRoutes: Sendable {
             case .playlist:
                 let query = request.uri.queryParameters
                 let blocking = try await hls { try BlockingRequest.parse(msn: query.get("_HLS_msn"), part: query.get("_HLS_part")) }
-                let text = try await hls { try await store.mediaPlaylist(rendition: rendition, blocking: blocking) }
+                // `YES` and `v2` both get the segments skipped; date ranges are always listed (we do not
+                // offer CAN-SKIP-DATERANGES), which `v2` allows.
+                let delta = ["YES", "v2"].contains(query.get("_HLS_skip") ?? "")
+                let text = try await hls { try await store.mediaPlaylist(rendition: rendition, blocking: blocking, delta: delta) }
                 // A blocking response names a fixed point of the playlist, so caches may keep it longer.
                 let cache = blocking == nil ? "public, max-age=1" : "public, max-age=\(Int(segmentTarget * 6))"
                 return Self.response(text, contentType: ContentType.playlist, cache: cache)

@@ -22,17 +22,37 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var maxConnectionsPerAddress = 256
         /// Addresses never limited: caching edges or load balancers that connect for many viewers.
         public var connectionLimitExempt: [String] = []
+        /// HTTPS with HTTP/2 (ALPN `h2`, HTTP/1.1 for clients without it) on a second port; off when nil.
+        public var tls: TLS? = nil
+    }
+
+    /// The HTTPS listener: Apple's players take LL-HLS over HTTP/2 only. WebSockets stay on the plain
+    /// port (or the edge in front); pages served over HTTPS follow events over SSE.
+    public struct TLS: Sendable, Equatable, Codable {
+        /// Port of the HTTPS listener; 0 picks a free one (printed as `listening on https://HOST:PORT`).
+        public var port = 8443
+        /// PEM certificate chain file (the server's certificate first).
+        public var certificate = ""
+        /// PEM private key file.
+        public var key = ""
+
+        public init(port: Int = 8443, certificate: String = "", key: String = "") {
+            self.port = port
+            self.certificate = certificate
+            self.key = key
+        }
     }
 
     public struct HLS: Sendable, Equatable, Codable {
-        /// Longest part in seconds (0.2–1.0).
-        public var partTarget = 0.5
+        /// Longest part in seconds (0.2–1.0). A player holds three parts back from the live edge
+        /// (`PART-HOLD-BACK`), so this sets most of the latency a viewer sees: see the README's latency table.
+        public var partTarget = 0.333
         /// Segments end at the first keyframe after this many seconds (1–10).
-        public var segmentTarget = 4.0
-        /// Closed segments listed in a live playlist.
-        public var window = 6
+        public var segmentTarget = 2.0
+        /// Closed segments listed in a live playlist (delta updates skip all but the last six target durations).
+        public var window = 12
         /// Closed segments kept in memory; older ones are read from disk.
-        public var memorySegments = 12
+        public var memorySegments = 16
         /// Produce the audio-only rendition.
         public var audioRendition = true
         /// Longest wait of a blocking playlist or preload-hint request, seconds; 0: three target durations.
@@ -193,7 +213,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
 extension ServerConfiguration.HTTP {
     enum CodingKeys: String, CodingKey {
-        case host, port, headerTimeout, bodyTimeout, idleTimeout, maxHeaderBytes, maxConnectionsPerAddress, connectionLimitExempt
+        case host, port, headerTimeout, bodyTimeout, idleTimeout, maxHeaderBytes, maxConnectionsPerAddress, connectionLimitExempt, tls
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -205,6 +225,17 @@ extension ServerConfiguration.HTTP {
         maxHeaderBytes = try container.decodeIfPresent(Int.self, forKey: .maxHeaderBytes) ?? maxHeaderBytes
         maxConnectionsPerAddress = try container.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? maxConnectionsPerAddress
         connectionLimitExempt = try container.decodeIfPresent([String].self, forKey: .connectionLimitExempt) ?? connectionLimitExempt
+        tls = try container.decodeIfPresent(ServerConfiguration.TLS.self, forKey: .tls)
+    }
+}
+
+extension ServerConfiguration.TLS {
+    enum CodingKeys: String, CodingKey { case port, certificate, key }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
+        certificate = try container.decodeIfPresent(String.self, forKey: .certificate) ?? certificate
+        key = try container.decodeIfPresent(String.self, forKey: .key) ?? key
     }
 }
 

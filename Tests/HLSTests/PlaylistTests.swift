@@ -16,7 +16,7 @@ struct PlaylistTests {
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.first == "#EXTM3U")
         #expect(lines.contains("#EXT-X-TARGETDURATION:2"))
-        #expect(lines.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500,HOLD-BACK=6.000"))
+        #expect(lines.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.000,PART-HOLD-BACK=1.500,HOLD-BACK=6.000"))
         #expect(lines.contains("#EXT-X-PART-INF:PART-TARGET=0.500"))
         #expect(lines.contains("#EXT-X-MEDIA-SEQUENCE:1"), "window of 4 closed segments: 1…4")
         #expect(lines.filter { $0 == "#EXT-X-DISCONTINUITY" }.count == 1)
@@ -30,6 +30,28 @@ struct PlaylistTests {
         // Parts are listed for the two newest closed segments only.
         #expect(!lines.contains { $0.contains("URI=\"1.0.m4s\"") })
         #expect(lines.contains { $0.contains("URI=\"3.0.m4s\"") })
+    }
+
+    @Test("a delta update skips the segments older than six target durations, and only those")
+    func deltaPlaylist() {
+        // 12 closed segments of 2 s and an open one of 0.5 s: 24.5 s listed; the boundary is 12 s.
+        let timeline = RenditionTimelineTests.timeline(segments: 12, openParts: 1)
+        let playlist = MediaPlaylist(partTarget: 0.5, segmentTarget: 2, window: 12)
+        let full = playlist.render(timeline, reports: [])
+        let delta = playlist.render(timeline, reports: [], delta: true)
+        let lines = delta.split(separator: "\n").map(String.init)
+        #expect(lines.contains("#EXT-X-VERSION:9"))
+        #expect(full.contains("#EXT-X-VERSION:6") && !full.contains("#EXT-X-SKIP"))
+        // Kept from the end: 0.5 + 2 × 6 = 12.5 s > 12 s, so segments 6…11 stay and 0…5 are skipped.
+        #expect(lines.contains("#EXT-X-SKIP:SKIPPED-SEGMENTS=6"))
+        #expect(lines.contains("#EXT-X-MEDIA-SEQUENCE:0"), "the media sequence still names the first segment")
+        #expect(!lines.contains("5.m4s") && lines.contains("6.m4s") && lines.contains("11.m4s"))
+        #expect(lines.contains("#EXT-X-MAP:URI=\"init-0.mp4\""), "the first segment after the skip names its map")
+        let segmentLines = { (text: String) in text.split(separator: "\n").filter { $0.hasSuffix(".m4s") && !$0.hasPrefix("#") }.count }
+        #expect(segmentLines(full) == segmentLines(delta) + 6)
+        // Too short to skip anything: a full playlist even when asked for a delta.
+        let short = RenditionTimelineTests.timeline(segments: 3, openParts: 1)
+        #expect(!playlist.render(short, reports: [], delta: true).contains("#EXT-X-SKIP"))
     }
 
     @Test("a VOD playlist ends with ENDLIST and marks generation changes")
