@@ -28,8 +28,8 @@ func runServer(
     extra: (SenateLiveServer, Logger) -> [any Service] = { _, _ in [] }
 ) async throws {
     let logger = makeLogger(level: configuration.logLevel)
-    let server = try await buildServer(configuration, logger: logger) { host, port in
-        FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+    let server = try await buildServer(configuration, logger: logger) { url in
+        FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
     }
     var groupConfiguration = ServiceGroupConfiguration(
         services: (server.services + extra(server, logger)).map { .init(service: $0) },

@@ -38,9 +38,10 @@ public enum MetricsBootstrap {
     }()
 }
 
-/// Builds the server from its configuration. `onListening` receives the bound port.
+/// Builds the server from its configuration. `onListening` receives each bound base URL
+/// (`http://HOST:PORT`, and `https://HOST:PORT` with `http.tls`).
 public func buildServer(
-    _ configuration: ServerConfiguration, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+    _ configuration: ServerConfiguration, logger: Logger, onListening: @escaping @Sendable (String) -> Void = { _ in }
 ) async throws -> SenateLiveServer {
     let registry = MetricsBootstrap.registry
     let mediaRoot = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("media", isDirectory: true)
@@ -118,7 +119,7 @@ public func buildServer(
         // connections overflows, and each SYN that is dropped costs that client a second or more.
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live", backlog: 4096),
         onServerRunning: { channel in
-            onListening(configuration.http.host, channel.localAddress?.port ?? configuration.http.port)
+            onListening("http://\(configuration.http.host):\(channel.localAddress?.port ?? configuration.http.port)")
         },
         logger: logger
     )
@@ -135,6 +136,10 @@ public func buildServer(
         services.append(SharedLogService(relay: relay, log: sharedLog, logger: logger, pollInterval: poll))
     }
     services.append(application)
+    if let tls = configuration.http.tls {
+        let limiter = ConnectionLimiter(perAddress: configuration.http.maxConnectionsPerAddress, exempt: configuration.http.connectionLimitExempt)
+        services.append(try SecureListener.application(router: router, tls: tls, http: configuration.http, limiter: limiter, logger: logger, onListening: onListening))
+    }
     if isIngest { services += [archiveService, webhookService, channelsService] }
     // Last, so it is the first to hear of shutdown: /readyz turns traffic away before anything stops.
     services.append(DrainService(draining: draining))

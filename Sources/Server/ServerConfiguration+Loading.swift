@@ -49,6 +49,9 @@ extension ServerConfiguration {
         if let bytes = try number("MAX_HEADER_BYTES", Int.self) { http.maxHeaderBytes = bytes }
         if let count = try number("MAX_CONNECTIONS_PER_ADDRESS", Int.self) { http.maxConnectionsPerAddress = count }
         if let list = value("CONNECTION_LIMIT_EXEMPT") { http.connectionLimitExempt = Self.list(list) }
+        if let path = value("TLS_CERTIFICATE") { http.tls = http.tls ?? TLS(); http.tls?.certificate = path }
+        if let path = value("TLS_KEY") { http.tls = http.tls ?? TLS(); http.tls?.key = path }
+        if let port = try number("TLS_PORT", Int.self) { http.tls = http.tls ?? TLS(); http.tls?.port = port }
         if let seconds = try number("DRAIN_TIMEOUT", Double.self) { drainTimeout = seconds }
         if let directory = value("DATA_DIR") { dataDirectory = directory }
         if let level = value("LOG_LEVEL") { logLevel = level }
@@ -126,6 +129,13 @@ extension ServerConfiguration {
         guard (1024...1_048_576).contains(http.maxHeaderBytes) else { throw ConfigurationError(key: "http.maxHeaderBytes", "must be 1024–1048576") }
         guard http.maxConnectionsPerAddress >= 0 else { throw ConfigurationError(key: "http.maxConnectionsPerAddress", "must be 0 (no limit) or more") }
         guard (1...600).contains(drainTimeout) else { throw ConfigurationError(key: "drainTimeout", "must be 1–600 seconds") }
+        if let tls = http.tls {
+            guard (0...65535).contains(tls.port) else { throw ConfigurationError(key: "http.tls.port", "must be 0–65535") }
+            for (key, path) in [("http.tls.certificate", tls.certificate), ("http.tls.key", tls.key)] {
+                guard !path.isEmpty else { throw ConfigurationError(key: key, "is required with http.tls (a PEM file)") }
+                guard FileManager.default.isReadableFile(atPath: path) else { throw ConfigurationError(key: key, "cannot read \(path)") }
+            }
+        }
         guard (0.2...1.0).contains(hls.partTarget) else { throw ConfigurationError(key: "hls.partTarget", "must be 0.2–1.0 seconds") }
         guard (1...10).contains(hls.segmentTarget) else { throw ConfigurationError(key: "hls.segmentTarget", "must be 1–10 seconds") }
         guard hls.segmentTarget >= hls.partTarget * 2 else { throw ConfigurationError(key: "hls.segmentTarget", "must hold at least two parts") }
