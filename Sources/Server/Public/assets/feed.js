@@ -12,6 +12,12 @@ export function reconnectDelay(attempt, random = Math.random) {
   return Math.floor(random() * Math.min(backoff.cap, backoff.base * 2 ** (attempt - 1)));
 }
 
+/** Event types as SSE names them (`event:` lines), for the fallback below. */
+const eventTypes = ["sitting.started", "sitting.suspended", "sitting.resumed", "sitting.ended", "agenda.set", "agenda.item",
+  "speaker.changed", "vote.opened", "vote.tally", "vote.closed", "transcript.line", "notice"];
+
+// Where a WebSocket never opens (the HTTPS/HTTP-2 port, a proxy that refuses upgrades), the feed moves to
+// Server-Sent Events after two failed attempts: the same events with the same resume (`since`).
 export class EventFeed {
   constructor(channel, { snapshot, event, status }) {
     this.channel = channel;
@@ -19,15 +25,19 @@ export class EventFeed {
     this.lastSeq = null;
     this.attempt = 0;
     this.closed = false;
+    this.opened = false;    // a WebSocket has opened at least once
+    this.failedOpens = 0;
   }
 
   start() {
     this.handlers.status("connecting");
+    if (this.failedOpens >= 2 && !this.opened && window.EventSource) { this.startEventSource(); return; }
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/ws`);
     this.socket = socket;
     let stableTimer = null;
     socket.onopen = () => {
+      this.opened = true;
       const message = { op: "subscribe", channel: this.channel };
       if (this.lastSeq !== null) message.since = this.lastSeq;
       socket.send(JSON.stringify(message));
@@ -37,11 +47,26 @@ export class EventFeed {
     socket.onmessage = (message) => this.receive(JSON.parse(message.data));
     socket.onclose = () => {
       clearTimeout(stableTimer);
+      if (!this.opened) this.failedOpens += 1;
       if (this.closed) return;
       this.handlers.status("reconnecting");
       this.attempt += 1;
       setTimeout(() => this.start(), reconnectDelay(this.attempt));
     };
+  }
+
+  /** The SSE fallback; EventSource reconnects by itself and resumes with Last-Event-ID. */
+  startEventSource() {
+    const url = new URL(`/api/v1/channels/${this.channel}/events/stream`, location.href);
+    if (this.lastSeq !== null) url.searchParams.set("since", this.lastSeq);
+    const source = new EventSource(url);
+    this.eventSource = source;
+    source.onopen = () => this.handlers.status("connected");
+    source.onerror = () => this.handlers.status("reconnecting");
+    source.addEventListener("snapshot", (message) => this.receive(JSON.parse(message.data)));
+    for (const type of eventTypes) {
+      source.addEventListener(type, (message) => this.receive({ op: "event", ...JSON.parse(message.data) }));
+    }
   }
 
   receive(message) {
@@ -59,5 +84,6 @@ export class EventFeed {
   stop() {
     this.closed = true;
     this.socket?.close();
+    this.eventSource?.close();
   }
 }

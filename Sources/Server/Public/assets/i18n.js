@@ -17,6 +17,7 @@ const strings = {
     sendLine: "ส่งถ้อยคำ", text: "ข้อความ", final: "ข้อความสุดท้าย", language: "ภาษา", sendNotice: "ส่งประกาศ", sent: "ส่งแล้ว",
     error: "ผิดพลาด", needToken: "ใส่โทเค็นผู้ควบคุมก่อน", item: "วาระ", none: "ไม่ระบุ", play: "เล่น", seekTo: "ไปยัง",
     duration: "ความยาว", recording: "ไฟล์บันทึก (MP4)", liveNow: "กำลังถ่ายทอดสด", state: "สถานะ", open: "กำลังประชุม",
+    behind: "ช้ากว่าสด {s} วินาที", instantEvents: "แสดงความคืบหน้าทันที (ไม่รอภาพ)", waitingBroadcast: "รอสัญญาณถ่ายทอด…",
   },
   en: {
     live: "LIVE", offline: "Off air", suspended: "Suspended", ended: "Sitting closed", connecting: "Connecting…",
@@ -34,6 +35,7 @@ const strings = {
     sendLine: "Send line", text: "Text", final: "Final text", language: "Language", sendNotice: "Send notice", sent: "Sent",
     error: "Error", needToken: "Enter an operator token first", item: "Item", none: "None", play: "Play", seekTo: "Go to",
     duration: "Duration", recording: "Recording (MP4)", liveNow: "Live now", state: "State", open: "In session",
+    behind: "{s} s behind live", instantEvents: "Show progress at once (ahead of the picture)", waitingBroadcast: "Waiting for the broadcast…",
   },
 };
 

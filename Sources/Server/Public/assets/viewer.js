@@ -1,5 +1,7 @@
 // The viewer page: the live picture, the sitting's state as it changes, and the transcript in step with the
 // picture (a line shows when the video reaches its start time, so a viewer behind live reads in sync).
+// Agenda, speaker and vote changes also wait for the picture to reach their `at`, unless the viewer asks
+// for them at once ("show progress at once", or `?events=instant`).
 import { EventFeed } from "./feed.js";
 import { setupLanguage, onLangChange, t } from "./i18n.js";
 import { LivePlayer } from "./player.js";
@@ -8,10 +10,18 @@ import { applyEvent, stateFrom } from "./sitting-state.js";
 
 const channel = location.pathname.split("/")[2];
 const video = document.getElementById("video");
-const player = new LivePlayer(video);
+let waiting = false;
+const player = new LivePlayer(video, { onStatus(status) { waiting = status === "waiting"; renderBehind(); } });
 const state = stateFrom();
 const lines = new Map(); // lineId → {data, shown}
+const pending = []; // events not yet reached by the picture, in seq order
 let audioOnly = false;
+const instantBox = document.getElementById("instant-events");
+instantBox.checked = new URLSearchParams(location.search).get("events") === "instant" || localStorage.getItem("senate-live-instant") === "1";
+instantBox.addEventListener("change", () => {
+  localStorage.setItem("senate-live-instant", instantBox.checked ? "1" : "0");
+  releaseDue();
+});
 
 function render() {
   const status = sittingStatus(state.sitting);
@@ -22,6 +32,32 @@ function render() {
   renderAgenda(document.getElementById("agenda"), state.agenda, state.currentItem);
   renderSpeaker(document.getElementById("speaker"), state.speaker);
   renderVote(document.getElementById("vote"), state.openVote, state.lastVote);
+}
+
+/** The picture on screen has reached `event` (or it should not wait: instant mode, no picture, or the
+ * picture stalled far behind it). */
+function isDue(event) {
+  if (instantBox.checked) return true;
+  const onScreen = player.programDateTime();
+  const at = Date.parse(event.at);
+  if (!onScreen || Number.isNaN(at)) return true;
+  return at <= onScreen.getTime() || Date.now() - at > 10_000;
+}
+
+function receive(event) {
+  if (event.type === "transcript.line") { apply(event); return; } // lines wait for the picture on their own
+  pending.push(event);
+  releaseDue();
+}
+
+function releaseDue() {
+  while (pending.length && isDue(pending[0])) apply(pending.shift());
+}
+
+function renderBehind() {
+  const behind = player.behindLive();
+  const box = document.getElementById("behind");
+  box.textContent = waiting ? t("waitingBroadcast") : behind === null ? "" : t("behind").replace("{s}", behind.toFixed(1));
 }
 
 function apply(event) {
@@ -79,18 +115,15 @@ async function loadRecentLines(seq) {
   renderTranscript();
 }
 
-function playLive() {
-  const base = `/live/${channel}`;
-  player.play(audioOnly ? `${base}/audio/index.m3u8` : `${base}/index.m3u8`, audioOnly ? `${base}/audio/index.m3u8` : `${base}/source/index.m3u8`);
-}
 
 const feed = new EventFeed(channel, {
   snapshot(snapshot, seq) {
+    pending.length = 0; // the snapshot already holds them
     Object.assign(state, stateFrom(snapshot));
     render();
     loadRecentLines(seq);
   },
-  event: apply,
+  event: receive,
   status(status) {
     document.getElementById("connection").textContent = status === "reconnecting" ? t("reconnecting") : "";
   },
@@ -100,7 +133,7 @@ document.getElementById("audio-toggle").addEventListener("click", (click) => {
   audioOnly = !audioOnly;
   click.currentTarget.setAttribute("aria-pressed", String(audioOnly));
   click.currentTarget.textContent = audioOnly ? t("video") : t("audioOnly");
-  playLive();
+  player.setAudioOnly(audioOnly);
 });
 document.getElementById("embed-code").value =
   `<iframe src="${location.origin}/embed/${channel}" width="640" height="400" allow="autoplay; fullscreen" allowfullscreen title="SenateLive ${channel}"></iframe>`;
@@ -111,7 +144,8 @@ onLangChange(() => {
   document.getElementById("audio-toggle").textContent = audioOnly ? t("video") : t("audioOnly");
 });
 render();
-playLive();
+player.play(`/live/${channel}/index.m3u8`);
 feed.start();
 setInterval(renderTranscript, 500);
+setInterval(() => { releaseDue(); renderBehind(); }, 100);
 window.senateLive = { state, player, feed }; // for tests and the curious

@@ -1,0 +1,342 @@
+// A Low-Latency HLS player on Media Source Extensions, for every browser whose own HLS support ignores the
+// parts (Chromium, Firefox, Android WebView). It follows one media playlist with blocking reloads
+// (`_HLS_msn`/`_HLS_part`, delta updates with `_HLS_skip`), appends each part as it is announced, asks for
+// the preload hint ahead, starts `PART-HOLD-BACK` from the live edge and keeps there with a gentle
+// playbackRate (≤ 1.1). Media only ever goes forward: nothing already appended is fetched again and the
+// picture never jumps back. Written for SenateLive's own CMAF playlists; no third-party library.
+import { parseMedia, parseMultivariant, partName } from "./hls-playlist.js";
+import { fragmentStart, timescales } from "./fmp4.js";
+
+const retryDelays = [250, 500, 1000, 2000, 3000];
+
+export class LowLatencyPlayer {
+  /** `multivariantUrl`: the channel's `index.m3u8`; `options.audioOnly` starts on the audio rendition. */
+  constructor(video, multivariantUrl, options = {}) {
+    this.video = video;
+    this.url = new URL(multivariantUrl, location.href);
+    this.audioOnly = Boolean(options.audioOnly);
+    this.onStatus = options.onStatus ?? (() => {});
+    this.stopped = false;
+    this.timeline = [];    // [{start, end (buffer seconds), wall (ms at start)}] of what was appended
+    this.stats = { parts: 0, segments: 0, blockingReloads: 0, deltaUpdates: 0, refetches: 0, stalls: 0, switches: 0, rebuilds: 0, jumps: 0 };
+    this.fetched = new Set(); // URIs of media appended, to prove nothing is appended twice
+    this.throughput = null;   // bits per second, moving average of transfers that were not held by the server
+  }
+
+  async start() {
+    this.variants = await this.retry(async () => {
+      const response = await fetch(this.url, { cache: "no-store" });
+      if (!response.ok) throw new Error(`multivariant playlist: ${response.status}`);
+      const variants = parseMultivariant(await response.text(), this.url);
+      if (!variants.length) throw new Error("no variants yet");
+      return variants;
+    });
+    this.variant = this.pick();
+    await this.openSource();
+    this.watchdog = setInterval(() => this.keepLive(), 250);
+    this.follow();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    this.controller?.abort();
+  }
+
+  /** Switches to the audio-only rendition or back, at the same moment of the sitting. */
+  async setAudioOnly(audioOnly) {
+    this.audioOnly = audioOnly;
+    const next = this.pick();
+    if (next.uri !== this.variant.uri) await this.switchTo(next);
+  }
+
+  pick() {
+    const candidates = this.variants.filter((v) => v.audioOnly === this.audioOnly);
+    const pool = candidates.length ? candidates : this.variants;
+    // The best rendition the measured throughput carries with room to spare; the lowest when unsure.
+    if (this.throughput === null) return pool[0];
+    return pool.find((v) => v.bandwidth * 1.3 < this.throughput) ?? pool[pool.length - 1];
+  }
+
+  async switchTo(variant) {
+    const sameTracks = variant.audioOnly === this.variant.audioOnly;
+    this.variant = variant;
+    this.stats.switches++;
+    this.init = null; // the new rendition's init section goes in before its next part
+    if (!sameTracks) {
+      // MSE keeps the track layout of the first init section: a new MediaSource, placed so that its media
+      // continues at the current position (currentTime goes on, never back).
+      this.controller?.abort();
+      this.rebuilding = true; // until the first append puts the playhead back where it was
+      await this.openSource(this.video.currentTime);
+      this.stats.rebuilds++;
+      this.follow();
+    } else if (this.buffer.changeType) {
+      this.buffer.changeType(this.mime(variant));
+    }
+  }
+
+  mime(variant) { return `${variant.audioOnly ? "audio" : "video"}/mp4; codecs="${variant.codecs}"`; }
+
+  async openSource(continueAt = null) {
+    this.source = new MediaSource();
+    const opened = new Promise((resolve) => this.source.addEventListener("sourceopen", resolve, { once: true }));
+    this.video.src = URL.createObjectURL(this.source);
+    await opened;
+    this.buffer = this.source.addSourceBuffer(this.mime(this.variant));
+    this.buffer.mode = "segments";
+    if (continueAt !== null) {
+      // Back at the old position at once (a new source starts the element at 0), before media arrives.
+      this.source.duration = continueAt + 3600;
+      this.video.currentTime = continueAt;
+    }
+    this.init = null;
+    this.scales = {};
+    this.expectedStart = continueAt;
+    this.pendingSeek = continueAt ?? 0; // the first append moves the playhead onto the media
+    this.timeline = [];
+  }
+
+  /** The loop: blocking reloads for the next part, appending whatever the playlist now lists past `next`. */
+  async follow() {
+    const controller = new AbortController();
+    this.controller = controller;
+    let failures = 0;
+    while (!this.stopped && !controller.signal.aborted) {
+      try {
+        const playlist = await this.load(controller.signal);
+        if (controller.signal.aborted) return;
+        await this.appendFrom(playlist, controller.signal);
+        failures = 0;
+        this.onStatus(null);
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        failures++;
+        this.onStatus(failures > 2 ? "waiting" : null);
+        await sleep(retryDelays[Math.min(failures, retryDelays.length) - 1]);
+      }
+    }
+  }
+
+  /** The media playlist: blocking on the next part once we follow the edge, a delta update when allowed. */
+  async load(signal) {
+    const url = new URL(this.variant.uri);
+    if (this.next && this.last?.canBlock) {
+      url.searchParams.set("_HLS_msn", this.next.msn);
+      url.searchParams.set("_HLS_part", this.next.part);
+      this.stats.blockingReloads++;
+      if (this.last.canSkipUntil > 0) url.searchParams.set("_HLS_skip", "YES");
+      this.preload(signal);
+    }
+    const response = await fetch(url, { cache: "no-store", signal });
+    if (response.status === 400 && this.next) { this.next = null; throw new Error("asked too far ahead: start again from the live edge"); }
+    if (!response.ok) throw new Error(`media playlist: ${response.status}`);
+    const playlist = parseMedia(await response.text(), url);
+    if (playlist.skipped) this.stats.deltaUpdates++;
+    this.last = playlist;
+    return playlist;
+  }
+
+  /** Asks for the preload-hint part while the playlist request waits: the server answers both when it is cut. */
+  preload(signal) {
+    const hint = this.last?.hint;
+    const name = hint && partName(hint);
+    if (!name || name.msn !== this.next.msn || name.part !== this.next.part || this.prefetch?.uri === hint) return;
+    const bytes = fetch(hint, { signal }).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+    this.prefetch = { uri: hint, bytes };
+  }
+
+  async appendFrom(playlist, signal) {
+    const segments = playlist.segments;
+    if (!segments.length) throw new Error("no media yet");
+    if (this.next && !this.listed(playlist, this.next)) {
+      // Fell out of the window (a long stall or a tab in the background): rejoin at the live edge, ahead.
+      this.stats.jumps++;
+      this.next = null;
+    }
+    if (!this.next) this.next = this.startPoint(playlist);
+    for (const segment of segments) {
+      if (segment.msn < this.next.msn) continue;
+      if (segment.parts.length === 0 || (segment.complete && this.next.part === 0 && segment.msn < segments.at(-1).msn - 1)) {
+        // Whole segment (its parts are no longer listed, or we are catching up).
+        if (!segment.complete) break;
+        await this.appendMedia(segment, segment.uri, segment.wall, segment.duration, signal);
+        this.stats.segments++;
+        this.next = { msn: segment.msn + 1, part: 0 };
+        continue;
+      }
+      for (const part of segment.parts.slice(this.next.part)) {
+        await this.appendMedia(segment, part.uri, part.wall, part.duration, signal);
+        this.stats.parts++;
+        this.next = { msn: segment.msn, part: part.index + 1 };
+      }
+      if (segment.complete) this.next = { msn: segment.msn + 1, part: 0 };
+      else break;
+    }
+  }
+
+  listed(playlist, position) {
+    const first = playlist.segments[0].msn;
+    const last = playlist.segments.at(-1);
+    return position.msn >= first && position.msn <= last.msn + 1;
+  }
+
+  /** Where a viewer joins: the newest independent part at least PART-HOLD-BACK from the live edge (on a young
+   * stream, the first independent part there is). */
+  startPoint(playlist) {
+    const holdBack = playlist.partHoldBack ?? playlist.partTarget * 3;
+    let fromEnd = 0, start = null;
+    for (let s = playlist.segments.length - 1; s >= 0 && start === null; s--) {
+      const segment = playlist.segments[s];
+      for (let p = segment.parts.length - 1; p >= 0; p--) {
+        fromEnd += segment.parts[p].duration;
+        if (segment.parts[p].independent && fromEnd >= holdBack) { start = { msn: segment.msn, part: p }; break; }
+      }
+    }
+    if (start) return start;
+    const first = playlist.segments.find((segment) => segment.parts.some((part) => part.independent));
+    if (first) return { msn: first.msn, part: first.parts.findIndex((part) => part.independent) };
+    return { msn: playlist.segments[0].msn, part: 0 };
+  }
+
+  async appendMedia(segment, uri, wall, duration, signal) {
+    if (segment.init !== this.init) {
+      const init = await this.bytes(segment.init, signal);
+      this.scales = timescales(init);
+      await this.append(init);
+      this.init = segment.init;
+    }
+    if (this.fetched.has(uri)) this.stats.refetches++;
+    this.fetched.add(uri);
+    if (this.fetched.size > 2000) this.fetched = new Set([...this.fetched].slice(-1000));
+    let bytes = null;
+    if (this.prefetch?.uri === uri) bytes = await this.prefetch.bytes;
+    this.prefetch = null;
+    bytes ??= await this.bytes(uri, signal);
+    // Keep media contiguous in the buffer: a new input session or a server restart starts its own clock.
+    const start = fragmentStart(bytes, this.scales);
+    if (start !== null) {
+      const at = start + this.buffer.timestampOffset;
+      if (this.expectedStart === null || this.expectedStart === undefined) this.expectedStart = at;
+      if (Math.abs(at - this.expectedStart) > 0.25) this.buffer.timestampOffset += this.expectedStart - at;
+      const placed = start + this.buffer.timestampOffset;
+      this.expectedStart = placed + duration;
+      this.timeline.push({ start: placed, end: placed + duration, wall });
+      if (this.timeline.length > 600) this.timeline.splice(0, 300);
+    }
+    await this.append(bytes);
+    this.trimBehind();
+    if (this.pendingSeek !== null && this.pendingSeek !== undefined) {
+      this.video.currentTime = Math.max(this.pendingSeek, this.bufferedStart());
+      this.pendingSeek = null;
+      this.rebuilding = false;
+    }
+    if (this.video.paused && !this.userPaused) this.video.play().catch(() => {});
+  }
+
+  async bytes(uri, signal) {
+    const response = await fetch(uri, { signal });
+    if (!response.ok) throw new Error(`${uri}: ${response.status}`);
+    const headers = performance.now();
+    const body = await response.arrayBuffer();
+    const done = performance.now();
+    // Time spent receiving the body measures the network; time waiting for the headers was the server
+    // holding a part not cut yet.
+    if (body.byteLength > 16_000 && done - headers > 5) {
+      const rate = (body.byteLength * 8) / ((done - headers) / 1000);
+      this.throughput = this.throughput === null ? rate : this.throughput * 0.8 + rate * 0.2;
+    }
+    return body;
+  }
+
+  append(bytes) {
+    return new Promise((resolve, reject) => {
+      const done = () => { this.buffer.removeEventListener("error", fail); resolve(); };
+      const fail = () => { this.buffer.removeEventListener("updateend", done); reject(new Error("append failed")); };
+      this.buffer.addEventListener("updateend", done, { once: true });
+      this.buffer.addEventListener("error", fail, { once: true });
+      try { this.buffer.appendBuffer(bytes); } catch (error) {
+        this.buffer.removeEventListener("updateend", done);
+        this.buffer.removeEventListener("error", fail);
+        reject(error);
+      }
+    });
+  }
+
+  /** Drops media more than a minute behind the playhead, so a long sitting does not fill the quota. */
+  trimBehind() {
+    const before = this.video.currentTime - 60;
+    if (before > this.bufferedStart() + 10 && !this.buffer.updating) {
+      try { this.buffer.remove(0, before); } catch { /* busy: next time */ }
+    }
+  }
+
+  bufferedStart() {
+    const ranges = this.buffer?.buffered;
+    return ranges?.length ? ranges.start(0) : 0;
+  }
+
+  bufferedEnd() {
+    const ranges = this.buffer?.buffered;
+    return ranges?.length ? ranges.end(ranges.length - 1) : 0;
+  }
+
+  /** Seconds between the playhead and the newest media appended. */
+  behind() { return this.bufferedEnd() - this.video.currentTime; }
+
+  /** Keeps the playhead PART-HOLD-BACK behind the edge: faster up to 1.1 when late, a jump ahead when far
+   * behind (after a stall), a step over a hole in the buffer. Never seeks back. */
+  keepLive() {
+    const video = this.video;
+    if (!this.buffer || this.source.readyState !== "open" || !video.buffered.length) return;
+    const target = this.last?.partHoldBack ?? 1;
+    const behind = this.behind();
+    // Until the picture has played a moment, nobody has seen anything: join at the hold-back at once
+    // rather than catching up at 1.1 for half a minute.
+    const joining = this.joinedAt === undefined || performance.now() - this.joinedAt < 1500;
+    if (this.joinedAt === undefined && !video.paused && video.readyState >= 3) this.joinedAt = performance.now();
+    if (joining && behind > target + 0.3) {
+      video.currentTime = this.bufferedEnd() - target;
+    } else if (behind > target + 6) {
+      video.currentTime = this.bufferedEnd() - target;
+      this.stats.jumps++;
+    } else if (behind > target + 0.25) {
+      video.playbackRate = 1.1;
+    } else if (behind < target - 0.25) {
+      // Back at the edge with no margin (after an outage): build the hold-back up again, slowly enough
+      // that nobody hears it, so the next late part does not stall the picture.
+      video.playbackRate = 0.95;
+    } else {
+      video.playbackRate = 1;
+    }
+    // A hole in the buffer (media missing between two ranges) stalls the element for good: step over it.
+    const ranges = video.buffered;
+    for (let i = 0; i < ranges.length - 1; i++) {
+      if (video.currentTime >= ranges.end(i) - 0.1 && video.currentTime < ranges.start(i + 1)) {
+        video.currentTime = ranges.start(i + 1) + 0.01;
+        this.stats.stalls++;
+      }
+    }
+    if (video.currentTime < this.bufferedStart()) video.currentTime = this.bufferedStart();
+    if (video.paused && !this.userPaused && behind > 0.2) video.play().catch(() => {});
+  }
+
+  /** The wall-clock time of the frame on screen, from the program-date-time of what was appended. */
+  programDateTime() {
+    const now = this.video.currentTime;
+    const entry = this.timeline.findLast((t) => t.start <= now);
+    return entry && entry.wall !== null ? new Date(entry.wall + (now - entry.start) * 1000) : null;
+  }
+
+  async retry(body) {
+    for (let attempt = 0; ; attempt++) {
+      try { return await body(); } catch (error) {
+        if (this.stopped) throw error;
+        this.onStatus(attempt > 1 ? "waiting" : null);
+        await sleep(retryDelays[Math.min(attempt, retryDelays.length - 1)]);
+      }
+    }
+  }
+}
+
+function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
