@@ -7,6 +7,8 @@ extension EndToEnd {
         /// nginx with `config/nginx-edge.conf`, its origin and listen port and cache folder rewritten.
         final class Edge: @unchecked Sendable {
             let port: Int
+            /// The HTTPS + HTTP/2 listener (a self-signed certificate made here).
+            let securePort: Int
             let config: URL
             let folder: URL
 
@@ -15,11 +17,17 @@ extension EndToEnd {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 let port = try Spawn.freePort()
                 self.port = port
+                let securePort = try Spawn.freePort()
+                self.securePort = securePort
+                let (certificate, key) = try SelfSigned.make(in: folder)
                 let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                     .deletingLastPathComponent().appendingPathComponent("config/nginx-edge.conf")
                 let text = try String(contentsOf: shipped, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
                     if line.contains("# EDGE-ORIGIN") { return "        server 127.0.0.1:\(origin);" }
                     if line.contains("# EDGE-LISTEN") { return "        listen 127.0.0.1:\(port);" }
+                    if line.contains("# EDGE-TLS-LISTEN") { return "        listen 127.0.0.1:\(securePort) ssl http2;" }
+                    if line.contains("# EDGE-TLS-CERT") { return "        ssl_certificate \(certificate.path);" }
+                    if line.contains("# EDGE-TLS-KEY") { return "        ssl_certificate_key \(key.path);" }
                     return String(line)
                 }.joined(separator: "\n")
                 config = folder.appendingPathComponent("nginx.conf")
@@ -62,6 +70,10 @@ extension EndToEnd {
 
             let read = try Tool.run("ffmpeg", ["-v", "error", "-i", base + "/index.m3u8", "-t", "6", "-c", "copy", "-f", "null", "-"])
             #expect(read.succeeded && read.stderr.isEmpty, "\(read.stderr)")
+            // The edge's HTTPS listener speaks HTTP/2, delta updates included.
+            let secure = try Tool.run("curl", ["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                                               "https://127.0.0.1:\(edge.securePort)/live/senate/source/index.m3u8?_HLS_skip=YES"])
+            #expect(secure.stdout == "2 200", "edge over HTTPS: \(secure.stdout) \(secure.stderr)")
 
             let playlist = PlaylistText(text: try await HTTP.get(base + "/source/index.m3u8").text)
             let part = try #require(playlist.parts.last)

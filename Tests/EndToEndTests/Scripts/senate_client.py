@@ -191,7 +191,7 @@ def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def browser():
+def browser(extra_flags=()):
     """Headless Chromium driven by Selenium, as TESTING.md describes."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -200,7 +200,7 @@ def browser():
     options = Options()
     options.binary_location = "/usr/bin/chromium"
     for flag in ["--headless=new", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage",
-                 "--window-size=1280,1000", "--lang=th-TH"]:
+                 "--window-size=1280,1000", "--lang=th-TH", *extra_flags]:
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 

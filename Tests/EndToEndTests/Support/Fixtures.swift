@@ -57,3 +57,16 @@ struct FixtureError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// A self-signed certificate for 127.0.0.1 (openssl), for the HTTPS listeners.
+enum SelfSigned {
+    static func make(in folder: URL) throws -> (certificate: URL, key: URL) {
+        let certificate = folder.appendingPathComponent("tls.crt"), key = folder.appendingPathComponent("tls.key")
+        let made = try Tool.run("openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", certificate.path,
+        ])
+        guard made.succeeded else { throw FixtureError(message: "openssl: \(made.stderr)") }
+        return (certificate, key)
+    }
+}

@@ -48,7 +48,7 @@ final class ServerProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
-            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
+            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("listening on http://") }),
                let port = Int(line.split(separator: ":").last ?? "") {
                 self.port = port
                 return
@@ -61,6 +61,19 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var pid: Int32 { process.processIdentifier }
+
+    /// The HTTPS base URL (`http.tls`), once its `listening on https://…` line is out.
+    func secureURL(timeout: Double = 10) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let out = (try? String(contentsOf: outFile, encoding: .utf8)) ?? ""
+            if let line = out.split(separator: "\n").first(where: { $0.hasPrefix("listening on https://") }) {
+                return String(line.dropFirst("listening on ".count))
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw FixtureError(message: "no HTTPS listener: \(log)")
+    }
 
     /// Everything the server logged so far.
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
