@@ -13,7 +13,7 @@ extension EndToEnd {
             let playlist = PlaylistText(text: text)
             let map = try #require(EndToEnd.currentMap(text))
 
-            #expect(text.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK="))
+            #expect(text.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12.000,PART-HOLD-BACK="))
             #expect(text.contains("#EXT-X-PART-INF:PART-TARGET=0.500"))
             #expect(playlist.count("#EXT-X-PROGRAM-DATE-TIME:") >= playlist.segments.count)
             #expect(playlist.preloadHint != nil)

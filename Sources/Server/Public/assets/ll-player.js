@@ -319,6 +319,12 @@ export class LowLatencyPlayer {
     }
     if (video.currentTime < this.bufferedStart()) video.currentTime = this.bufferedStart();
     if (video.paused && !this.userPaused && behind > 0.2) video.play().catch(() => {});
+    // Every 5 s: a video rendition the measured throughput carries better (a ladder, when there is one).
+    if (!this.rebuilding && performance.now() - (this.lastChoice ?? 0) > 5000) {
+      this.lastChoice = performance.now();
+      const best = this.pick();
+      if (best.uri !== this.variant.uri) this.switchTo(best);
+    }
   }
 
   /** The wall-clock time of the frame on screen, from the program-date-time of what was appended. */
