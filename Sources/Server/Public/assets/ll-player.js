@@ -21,6 +21,8 @@ export class LowLatencyPlayer {
     this.stats = { parts: 0, segments: 0, blockingReloads: 0, deltaUpdates: 0, refetches: 0, stalls: 0, switches: 0, rebuilds: 0, jumps: 0 };
     this.fetched = new Set(); // URIs of media appended, to prove nothing is appended twice
     this.throughput = null;   // bits per second, moving average of transfers that were not held by the server
+    this.measuredAt = 0;      // performance.now() of the last throughput sample
+    this.backlogs = [];       // seconds of media listed past what was appended, at each playlist load
   }
 
   async start() {
@@ -50,12 +52,42 @@ export class LowLatencyPlayer {
     if (next.uri !== this.variant.uri) await this.switchTo(next);
   }
 
+  /** The rendition to start on, or to go to when the viewer asks: sound only when asked for, else the best
+   * picture the measured throughput carries with room to spare (the best when nothing is measured yet). */
   pick() {
-    const candidates = this.variants.filter((v) => v.audioOnly === this.audioOnly);
-    const pool = candidates.length ? candidates : this.variants;
-    // The best rendition the measured throughput carries with room to spare; the lowest when unsure.
-    if (this.throughput === null) return pool[0];
-    return pool.find((v) => v.bandwidth * 1.3 < this.throughput) ?? pool[pool.length - 1];
+    const video = this.variants.filter((v) => !v.audioOnly), audio = this.variants.filter((v) => v.audioOnly);
+    if (this.audioOnly && audio.length) return audio[0];
+    if (!video.length) return this.variants[0];
+    if (this.throughput === null) return video[0];
+    return video.find((v) => v.bandwidth * 1.3 < this.throughput) ?? video.at(-1);
+  }
+
+  /** Adapts to the link, every few seconds. A link that cannot carry the rendition shows as a backlog: each
+   * blocking reload comes back listing parts the player has not fetched yet (a source outage lists none).
+   * Three reloads in a row more than a second behind: one rung down, and below the lowest picture, sound
+   * only. Sound only chosen this way tries the lowest picture again after 20 s, then 40, 80, 120 s. A
+   * rendition the measured throughput carries better (a ladder rung up) is taken when measured. */
+  adapt() {
+    if (this.audioOnly || this.rebuilding || !this.variants) return;
+    const video = this.variants.filter((v) => !v.audioOnly), audio = this.variants.filter((v) => v.audioOnly);
+    const rung = video.findIndex((v) => v.uri === this.variant.uri);
+    const now = performance.now();
+    if (this.backlogs.length >= 3 && this.backlogs.slice(-3).every((seconds) => seconds > 1)) {
+      this.backlogs = [];
+      if (rung >= 0 && rung < video.length - 1) return this.switchTo(video[rung + 1]);
+      if (rung === video.length - 1 && audio.length) {
+        this.probeAfter = Math.min(120_000, (this.probeAfter ?? 10_000) * 2);
+        this.autoAudioSince = now;
+        return this.switchTo(audio[0]);
+      }
+    } else if (this.variant.audioOnly && this.autoAudioSince && now - this.autoAudioSince > this.probeAfter && video.length) {
+      this.autoAudioSince = null;
+      this.backlogs = [];
+      return this.switchTo(video.at(-1));
+    } else if (rung > 0 && this.throughput !== null && now - this.measuredAt < 20_000) {
+      const better = video.findIndex((v) => v.bandwidth * 1.3 < this.throughput);
+      if (better >= 0 && better < rung) return this.switchTo(video[better]);
+    }
   }
 
   async switchTo(variant) {
@@ -63,6 +95,7 @@ export class LowLatencyPlayer {
     this.variant = variant;
     this.stats.switches++;
     this.init = null; // the new rendition's init section goes in before its next part
+    this.prefetch = null;
     if (!sameTracks) {
       // MSE keeps the track layout of the first init section: a new MediaSource, placed so that its media
       // continues at the current position (currentTime goes on, never back).
@@ -155,24 +188,40 @@ export class LowLatencyPlayer {
       this.next = null;
     }
     if (!this.next) this.next = this.startPoint(playlist);
+    this.backlogs = [...this.backlogs.slice(-5), this.backlog(playlist)];
     for (const segment of segments) {
       if (segment.msn < this.next.msn) continue;
       if (segment.parts.length === 0 || (segment.complete && this.next.part === 0 && segment.msn < segments.at(-1).msn - 1)) {
         // Whole segment (its parts are no longer listed, or we are catching up).
         if (!segment.complete) break;
-        await this.appendMedia(segment, segment.uri, segment.wall, segment.duration, signal);
+        if (segment.msn === this.next.msn && this.next.part > 0) {
+          // Its first parts are already in the buffer and its other parts are no longer listed: the whole
+          // segment would show them again. Go on at the next segment instead (ahead, never back).
+          this.next = { msn: segment.msn + 1, part: 0 };
+          continue;
+        }
+        await this.appendMedia(segment, segment.uri, segment.wall, segment.duration, signal, { msn: segment.msn + 1, part: 0 });
         this.stats.segments++;
-        this.next = { msn: segment.msn + 1, part: 0 };
         continue;
       }
       for (const part of segment.parts.slice(this.next.part)) {
-        await this.appendMedia(segment, part.uri, part.wall, part.duration, signal);
+        await this.appendMedia(segment, part.uri, part.wall, part.duration, signal, { msn: segment.msn, part: part.index + 1 });
         this.stats.parts++;
-        this.next = { msn: segment.msn, part: part.index + 1 };
       }
       if (segment.complete) this.next = { msn: segment.msn + 1, part: 0 };
       else break;
     }
+  }
+
+  /** Seconds of media the playlist lists past `next`. */
+  backlog(playlist) {
+    let seconds = 0;
+    for (const segment of playlist.segments) {
+      if (segment.msn < this.next.msn) continue;
+      if (segment.parts.length === 0) { if (segment.msn > this.next.msn || this.next.part === 0) seconds += segment.duration; continue; }
+      for (const part of segment.parts) if (segment.msn > this.next.msn || part.index >= this.next.part) seconds += part.duration;
+    }
+    return seconds;
   }
 
   listed(playlist, position) {
@@ -199,11 +248,17 @@ export class LowLatencyPlayer {
     return { msn: playlist.segments[0].msn, part: 0 };
   }
 
-  async appendMedia(segment, uri, wall, duration, signal) {
+  /** Appends one part or segment; `after` is the position that follows it, taken as soon as the media is in
+   * the buffer (even if a switch aborted this loop meanwhile: it may already be on screen). */
+  async appendMedia(segment, uri, wall, duration, signal, after) {
+    // A loop that a switch aborted must not touch the new source: every await below checks.
+    const current = () => { if (signal.aborted) throw new Error("switched"); };
     if (segment.init !== this.init) {
       const init = await this.bytes(segment.init, signal);
+      current();
       this.scales = timescales(init);
       await this.append(init);
+      current();
       this.init = segment.init;
     }
     if (this.fetched.has(uri)) this.stats.refetches++;
@@ -211,8 +266,10 @@ export class LowLatencyPlayer {
     if (this.fetched.size > 2000) this.fetched = new Set([...this.fetched].slice(-1000));
     let bytes = null;
     if (this.prefetch?.uri === uri) bytes = await this.prefetch.bytes;
+    current();
     this.prefetch = null;
     bytes ??= await this.bytes(uri, signal);
+    current();
     // Keep media contiguous in the buffer: a new input session or a server restart starts its own clock.
     const start = fragmentStart(bytes, this.scales);
     if (start !== null) {
@@ -225,6 +282,8 @@ export class LowLatencyPlayer {
       if (this.timeline.length > 600) this.timeline.splice(0, 300);
     }
     await this.append(bytes);
+    this.next = after;
+    current();
     this.trimBehind();
     if (this.pendingSeek !== null && this.pendingSeek !== undefined) {
       this.video.currentTime = Math.max(this.pendingSeek, this.bufferedStart());
@@ -234,17 +293,20 @@ export class LowLatencyPlayer {
     if (this.video.paused && !this.userPaused) this.video.play().catch(() => {});
   }
 
+  /** Media already cut (listed in the playlist), timed from request to last byte: that measures the link.
+   * Parts fetched through the preload hint are not: the server held them until they were cut. On a link
+   * that keeps up, every part comes through the hint and the estimate grows stale; on one that does not,
+   * the player falls behind, fetches listed parts, and measures. */
   async bytes(uri, signal) {
+    const began = performance.now();
     const response = await fetch(uri, { signal });
     if (!response.ok) throw new Error(`${uri}: ${response.status}`);
-    const headers = performance.now();
     const body = await response.arrayBuffer();
     const done = performance.now();
-    // Time spent receiving the body measures the network; time waiting for the headers was the server
-    // holding a part not cut yet.
-    if (body.byteLength > 16_000 && done - headers > 5) {
-      const rate = (body.byteLength * 8) / ((done - headers) / 1000);
-      this.throughput = this.throughput === null ? rate : this.throughput * 0.8 + rate * 0.2;
+    if (body.byteLength > 2000 && done - began > 10) {
+      const rate = (body.byteLength * 8) / ((done - began) / 1000);
+      this.throughput = this.throughput === null ? rate : this.throughput * 0.7 + rate * 0.3;
+      this.measuredAt = done;
     }
     return body;
   }
@@ -319,11 +381,9 @@ export class LowLatencyPlayer {
     }
     if (video.currentTime < this.bufferedStart()) video.currentTime = this.bufferedStart();
     if (video.paused && !this.userPaused && behind > 0.2) video.play().catch(() => {});
-    // Every 5 s: a video rendition the measured throughput carries better (a ladder, when there is one).
-    if (!this.rebuilding && performance.now() - (this.lastChoice ?? 0) > 5000) {
+    if (performance.now() - (this.lastChoice ?? 0) > 2000) {
       this.lastChoice = performance.now();
-      const best = this.pick();
-      if (best.uri !== this.variant.uri) this.switchTo(best);
+      this.adapt();
     }
   }
 
