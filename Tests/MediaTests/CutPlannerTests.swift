@@ -52,6 +52,15 @@ struct CutPlannerTests {
         }
     }
 
+    @Test("a third-of-a-second target: 2 s segments at 25 fps are 7 parts of 7 or 8 frames, no scrap")
+    func thirdOfASecond() {
+        let segments = plan(partTarget: 0.333, segmentTarget: 2, gop: 25, seconds: 20)
+        for segment in segments.dropFirst() {
+            #expect(segment.count == 7, "\(segment)")
+            #expect(segment.allSatisfy { $0 >= 0.279 && $0 <= 0.321 }, "\(segment)")
+        }
+    }
+
     @Test("reset forgets the open segment")
     func reset() {
         var planner = CutPlanner(partTarget: 0.5, segmentTarget: 2)
