@@ -11,7 +11,8 @@ final class InputContext {
     /// Strips ADTS headers from the audio stream when it needs it.
     private let adts: ADTSFilter?
     /// When the input's first bytes arrived (for a demuxer without a byte stream, such as RTSP: when it
-    /// opened). Probing then reads ahead, so the first packet read is that old, not "now".
+    /// opened), less the protocol's own delivery delay (SRT's latency). Probing then reads ahead, so the
+    /// first packet read is that old, not "now".
     let firstDataAt: Date
 
     /// Opens `url` with FFmpeg options (`listen=1`, `rtsp_transport=tcp`, …); honours `control` for timeouts.
@@ -42,7 +43,7 @@ final class InputContext {
         let openedAt = Date()
         let probe = avformat_find_stream_info(opened, nil)
         control.disarm()
-        firstDataAt = min(control.endWatch() ?? openedAt, openedAt)
+        firstDataAt = min(control.endWatch() ?? openedAt, openedAt).addingTimeInterval(-InputProtocols.deliveryDelay(url: url, options: options))
         guard probe >= 0 else {
             avformat_close_input(&maybeContext)
             throw Self.error(.openFailed, "cannot read stream info of \(redactedURL(url))", probe, control)

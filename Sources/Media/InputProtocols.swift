@@ -33,6 +33,22 @@ public enum InputProtocols {
         }
     }
 
+    /// Seconds a protocol deliberately holds media before handing it on, so the wall clock of a frame is its
+    /// arrival minus this: SRT delivers each packet `latency` after it was sent (`latency` or `rcvlatency`,
+    /// microseconds, in the options or the URL's query; libsrt's default 120 ms). Others: 0.
+    public static func deliveryDelay(url: String, options: [String: String]) -> Double {
+        guard scheme(of: url) == "srt" else { return 0 }
+        var values = options
+        if let query = url.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { values[parts[0]] = parts[1] }
+            }
+        }
+        let micros = (values["rcvlatency"] ?? values["latency"]).flatMap(Double.init) ?? 120_000
+        return max(0, min(micros, 10_000_000)) / 1e6
+    }
+
     /// The schemes accepted, for error messages.
     public static let schemes = ["file (a path)", "udp", "rtp", "srt", "rtmp", "rtmps", "rtsp", "rtsps", "http", "https"]
 }

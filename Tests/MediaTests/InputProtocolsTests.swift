@@ -15,4 +15,15 @@ struct InputProtocolsTests {
         }
         #expect(InputProtocols.scheme(of: "/tmp/a:b.mp4") == nil)
     }
+
+    @Test("SRT's latency is the delivery delay taken off a frame's arrival; other protocols have none")
+    func deliveryDelay() {
+        #expect(InputProtocols.deliveryDelay(url: "srt://0.0.0.0:9000?mode=listener", options: [:]) == 0.12)
+        #expect(InputProtocols.deliveryDelay(url: "srt://0.0.0.0:9000?mode=listener&latency=200000", options: [:]) == 0.2)
+        #expect(InputProtocols.deliveryDelay(url: "srt://0.0.0.0:9000", options: ["latency": "50000"]) == 0.05)
+        #expect(InputProtocols.deliveryDelay(url: "srt://0.0.0.0:9000?latency=80000", options: ["rcvlatency": "60000"]) == 0.06)
+        #expect(InputProtocols.deliveryDelay(url: "srt://0.0.0.0:9000?latency=nonsense", options: [:]) == 0.12)
+        #expect(InputProtocols.deliveryDelay(url: "udp://127.0.0.1:9000", options: ["latency": "50000"]) == 0)
+        #expect(InputProtocols.deliveryDelay(url: "rtmp://127.0.0.1/live/x", options: [:]) == 0)
+    }
 }
