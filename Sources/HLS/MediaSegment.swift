@@ -8,6 +8,8 @@ public struct PartialSegment: Sendable {
     public var independent: Bool
     /// Dropped once the part falls out of the playlist's part window; the segment keeps the media.
     public var bytes: ByteBuffer?
+    /// When the part was cut (monotonic nanoseconds), for `X-Part-Age-Ms`.
+    public var cutAt: UInt64 = 0
 }
 
 /// One media segment (`{msn}.m4s`), open while its parts arrive.

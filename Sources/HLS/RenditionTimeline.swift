@@ -45,7 +45,7 @@ public struct RenditionTimeline: Sendable {
             pendingDiscontinuity = false
         }
         let index = open!.parts.count
-        open!.parts.append(PartialSegment(index: index, duration: duration, independent: independent, bytes: bytes))
+        open!.parts.append(PartialSegment(index: index, duration: duration, independent: independent, bytes: bytes, cutAt: DispatchTime.now().uptimeNanoseconds))
     }
 
     /// Closes the open segment; returns it (with its bytes) for writing to disk.
@@ -81,6 +81,12 @@ public struct RenditionTimeline: Sendable {
         if let open, !open.parts.isEmpty { return (open.msn, open.parts.count - 1) }
         if let last = segments.last { return (last.msn, last.parts.count - 1) }
         return nil
+    }
+
+    /// Milliseconds since the newest part was cut.
+    public var newestPartAge: Double? {
+        guard let latest = latestPart, let cut = segment(latest.msn)?.parts[latest.part].cutAt, cut > 0 else { return nil }
+        return Double(DispatchTime.now().uptimeNanoseconds - cut) / 1e6
     }
 
     /// The part a client should preload next (`EXT-X-PRELOAD-HINT`).

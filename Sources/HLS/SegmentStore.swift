@@ -208,6 +208,9 @@ public actor SegmentStore {
         return bytes
     }
 
+    /// Milliseconds since a rendition's newest part was cut: how long a blocking reload took to answer.
+    public func newestPartAge(rendition: String) -> Double? { timelines[rendition]?.newestPartAge }
+
     /// Blocking requests now waiting (a metrics gauge).
     public var waitingRequests: Int { waiters.count }
 

@@ -1,4 +1,5 @@
 import HLS
+import HTTPTypes
 import Hummingbird
 
 /// `GET /live/{channel}/index.m3u8` and `GET /live/{channel}/{rendition}/{file}`.
@@ -29,7 +30,13 @@ struct LiveRoutes: Sendable {
                 let text = try await hls { try await store.mediaPlaylist(rendition: rendition, blocking: blocking, delta: delta) }
                 // A blocking response names a fixed point of the playlist, so caches may keep it longer.
                 let cache = blocking == nil ? "public, max-age=1" : "public, max-age=\(Int(segmentTarget * 6))"
-                return Self.response(text, contentType: ContentType.playlist, cache: cache)
+                var response = Self.response(text, contentType: ContentType.playlist, cache: cache)
+                // How long after the newest part's cut this answer left: a blocking reload's own delay,
+                // which a client cannot see apart from the path in front of the server.
+                if let age = await store.newestPartAge(rendition: rendition) {
+                    response.headers[HTTPField.Name("X-Part-Age-Ms")!] = String(format: "%.1f", age)
+                }
+                return response
             case .currentInitialization:
                 guard let bytes = await store.initialization(rendition: rendition, generation: nil) else { throw APIError.notFound("no media yet") }
                 return Self.response(bytes, contentType: mediaType, cache: "public, max-age=2")
