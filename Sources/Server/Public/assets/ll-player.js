@@ -380,6 +380,17 @@ export class LowLatencyPlayer {
       }
     }
     if (video.currentTime < this.bufferedStart()) video.currentTime = this.bufferedStart();
+    // Stuck with media ahead (a hole too small to show in `buffered`, or one track starting later than the
+    // other after a source came back): a nudge forward, rather than waiting to jump to the edge seconds later.
+    if (video.currentTime !== this.lastPosition || video.paused || behind < 0.5) {
+      this.lastPosition = video.currentTime;
+      this.lastProgress = performance.now();
+    } else if (performance.now() - this.lastProgress > 1000) {
+      const ahead = [...Array(ranges.length).keys()].map((i) => ranges.start(i)).find((start) => start > video.currentTime);
+      video.currentTime = ahead !== undefined ? ahead + 0.01 : video.currentTime + 0.1;
+      this.stats.stalls++;
+      this.lastProgress = performance.now();
+    }
     if (video.paused && !this.userPaused && behind > 0.2) video.play().catch(() => {});
     if (performance.now() - (this.lastChoice ?? 0) > 2000) {
       this.lastChoice = performance.now();
