@@ -7,6 +7,7 @@ packages=(
   pkg-config libavformat-dev libavcodec-dev libavutil-dev  # the FFmpeg libraries we link
   libsqlite3-dev                                           # SQLite for the event log (GRDB links it)
   ffmpeg                                                   # ffmpeg/ffprobe: test clients and fixtures
+  tesseract-ocr                                            # reads the burned-in clock back (Benchmarks/latency.sh)
   curl                                                     # raw HTTP paths in the traversal test
   python3 python3-pip                                      # the independent m3u8 playlist parser
   chromium chromium-driver fonts-thai-tlwg                 # the browser tests of the web pages (Selenium), Thai glyphs
