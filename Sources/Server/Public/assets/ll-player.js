@@ -114,8 +114,11 @@ export class LowLatencyPlayer {
   async openSource(continueAt = null) {
     this.source = new MediaSource();
     const opened = new Promise((resolve) => this.source.addEventListener("sourceopen", resolve, { once: true }));
-    this.video.src = URL.createObjectURL(this.source);
+    const previous = this.objectUrl;
+    this.objectUrl = URL.createObjectURL(this.source);
+    this.video.src = this.objectUrl;
     await opened;
+    if (previous) URL.revokeObjectURL(previous); // the old source's buffers can go
     this.buffer = this.source.addSourceBuffer(this.mime(this.variant));
     this.buffer.mode = "segments";
     if (continueAt !== null) {
