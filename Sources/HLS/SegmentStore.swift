@@ -101,6 +101,12 @@ public actor SegmentStore {
     /// The media playlist of a rendition; with a blocking request, once the playlist satisfies it.
     /// `delta`: the client asked for a delta update (`_HLS_skip`).
     public func mediaPlaylist(rendition: String, blocking request: BlockingRequest? = nil, delta: Bool = false) async throws -> String {
+        try await mediaPlaylistAnswer(rendition: rendition, blocking: request, delta: delta).text
+    }
+
+    /// The media playlist and how long after the newest part's cut it was rendered, in milliseconds (for
+    /// `X-Part-Age-Ms`: a blocking reload's own delay), taken in the same turn of the actor.
+    public func mediaPlaylistAnswer(rendition: String, blocking request: BlockingRequest? = nil, delta: Bool = false) async throws -> (text: String, partAge: Double?) {
         guard let timeline = timelines[rendition], descriptions[rendition] != nil else {
             throw HLSError(.notFound, "channel \(channel) has no rendition \(rendition) yet")
         }
@@ -110,7 +116,7 @@ public actor SegmentStore {
             }
             try await wait(rendition: rendition, for: request)
         }
-        return try renderedPlaylist(rendition, delta: delta)
+        return (try renderedPlaylist(rendition, delta: delta), timelines[rendition]?.newestPartAge)
     }
 
     private func renderedPlaylist(_ rendition: String, delta: Bool) throws -> String {
@@ -207,9 +213,6 @@ public actor SegmentStore {
         }
         return bytes
     }
-
-    /// Milliseconds since a rendition's newest part was cut: how long a blocking reload took to answer.
-    public func newestPartAge(rendition: String) -> Double? { timelines[rendition]?.newestPartAge }
 
     /// Blocking requests now waiting (a metrics gauge).
     public var waitingRequests: Int { waiters.count }

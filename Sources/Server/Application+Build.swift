@@ -112,9 +112,11 @@ public func buildServer(
         }
     }
 
+    // One count per client address across the plain and the HTTPS port.
+    let limiter = ConnectionLimiter(perAddress: configuration.http.maxConnectionsPerAddress, exempt: configuration.http.connectionLimitExempt)
     let application = Application(
         router: router,
-        server: guardedServer(webSocketRouter: router, configuration),
+        server: guardedServer(webSocketRouter: router, limiter: limiter, configuration),
         // A restart with viewers connected brings their reconnects all at once: a queue of 256 pending
         // connections overflows, and each SYN that is dropped costs that client a second or more.
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live", backlog: 4096),
@@ -137,7 +139,6 @@ public func buildServer(
     }
     services.append(application)
     if let tls = configuration.http.tls {
-        let limiter = ConnectionLimiter(perAddress: configuration.http.maxConnectionsPerAddress, exempt: configuration.http.connectionLimitExempt)
         services.append(try SecureListener.application(router: router, tls: tls, http: configuration.http, limiter: limiter, logger: logger, onListening: onListening))
     }
     if isIngest { services += [archiveService, webhookService, channelsService] }
@@ -149,7 +150,7 @@ public func buildServer(
 /// HTTP/1.1 with the WebSocket upgrade, behind `GuardedServerChannel`: header and body timeouts, header size
 /// limits, a connection limit per address, answers to malformed requests, and WebSocket frames checked
 /// against RFC 6455 and `relay.maxClientMessageBytes` (1002, 1009; invalid UTF-8: 1007).
-private func guardedServer(webSocketRouter: Router<AppContext>, _ configuration: ServerConfiguration) -> HTTPServerBuilder {
+private func guardedServer(webSocketRouter: Router<AppContext>, limiter: ConnectionLimiter, _ configuration: ServerConfiguration) -> HTTPServerBuilder {
     let relay = configuration.relay, http = configuration.http
     let webSocket = WebSocketServerConfiguration(
         maxFrameSize: relay.maxClientMessageBytes,
@@ -170,7 +171,6 @@ private func guardedServer(webSocketRouter: Router<AppContext>, _ configuration:
     let http1 = HTTP1Channel.Configuration(httpDecoderConfiguration: .init(
         maxHeaderFieldSize: http.maxHeaderBytes, maxHeaderListSize: http.maxHeaderBytes, maxHeaderFieldCount: 100
     ))
-    let limiter = ConnectionLimiter(perAddress: http.maxConnectionsPerAddress, exempt: http.connectionLimitExempt)
     let timeouts = RequestGuardStateMachine.Timeouts(
         header: .milliseconds(Int64(http.headerTimeout * 1000)), body: .milliseconds(Int64(http.bodyTimeout * 1000)),
         idle: .milliseconds(Int64(http.idleTimeout * 1000))

@@ -27,13 +27,13 @@ struct LiveRoutes: Sendable {
                 // `YES` and `v2` both get the segments skipped; date ranges are always listed (we do not
                 // offer CAN-SKIP-DATERANGES), which `v2` allows.
                 let delta = ["YES", "v2"].contains(query.get("_HLS_skip") ?? "")
-                let text = try await hls { try await store.mediaPlaylist(rendition: rendition, blocking: blocking, delta: delta) }
+                let answer = try await hls { try await store.mediaPlaylistAnswer(rendition: rendition, blocking: blocking, delta: delta) }
                 // A blocking response names a fixed point of the playlist, so caches may keep it longer.
                 let cache = blocking == nil ? "public, max-age=1" : "public, max-age=\(Int(segmentTarget * 6))"
-                var response = Self.response(text, contentType: ContentType.playlist, cache: cache)
+                var response = Self.response(answer.text, contentType: ContentType.playlist, cache: cache)
                 // How long after the newest part's cut this answer left: a blocking reload's own delay,
                 // which a client cannot see apart from the path in front of the server.
-                if let age = await store.newestPartAge(rendition: rendition) {
+                if let age = answer.partAge {
                     response.headers[HTTPField.Name("X-Part-Age-Ms")!] = String(format: "%.1f", age)
                 }
                 return response

@@ -2,6 +2,7 @@
 // natively, parts included; every other browser gets the bundled Low-Latency player, because their own HLS
 // support ignores parts and sits 10 s or more behind the chamber. `?player=native` or `?player=mse` in the
 // page URL forces one. Also tells which wall-clock moment is on screen, so events can follow the picture.
+import { parseMedia } from "./hls-playlist.js";
 import { LowLatencyPlayer } from "./ll-player.js";
 
 export class LivePlayer {
@@ -84,10 +85,6 @@ export class LivePlayer {
 
 /** The wall-clock end of the newest complete segment of a media playlist. */
 export function lastSegmentEnd(text) {
-  let wall = null, end = null;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#EXT-X-PROGRAM-DATE-TIME:")) wall = new Date(line.slice(25));
-    else if (line.startsWith("#EXTINF:") && wall) end = new Date(wall.getTime() + parseFloat(line.slice(8)) * 1000);
-  }
-  return end;
+  const last = parseMedia(text, location.href).segments.findLast((segment) => segment.complete && segment.wall !== null);
+  return last ? new Date(last.wall + last.duration * 1000) : null;
 }
