@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   pkg-config libavformat-dev libavcodec-dev libavutil-dev  # the FFmpeg libraries we link
+  libavfilter-dev libswscale-dev libswresample-dev         # decode → deinterlace/scale/resample → encode (transcoding, ladder)
   libsqlite3-dev                                           # SQLite for the event log (GRDB links it)
   ffmpeg                                                   # ffmpeg/ffprobe: test clients and fixtures
   tesseract-ocr                                            # reads the burned-in clock back (Benchmarks/latency.sh)

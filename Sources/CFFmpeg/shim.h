@@ -11,6 +11,13 @@
 #include <libavutil/mathematics.h>
 #include <libavutil/mem.h>
 #include <libavutil/log.h>
+#include <libavutil/opt.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/frame.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 
 /* Macros Swift cannot import, as functions. */
 
@@ -19,6 +26,7 @@ static inline int cffmpeg_error_eof(void) { return AVERROR_EOF; }
 static inline int cffmpeg_error_eagain(void) { return AVERROR(EAGAIN); }
 static inline int cffmpeg_error_exit(void) { return AVERROR_EXIT; }
 static inline int cffmpeg_error_invalid_data(void) { return AVERROR_INVALIDDATA; }
+static inline uint32_t cffmpeg_tag(char a, char b, char c, char d) { return MKTAG(a, b, c, d); }
 static inline AVRational cffmpeg_time_base_q(void) { return (AVRational){1, AV_TIME_BASE}; }
 
 /* Writes the text of an FFmpeg error code into buf (av_err2str is a compound-literal macro). */

@@ -27,8 +27,23 @@ final class FragmentedMuxer {
     private var fragmentIndependent = false
     private var headerWritten = false
 
-    /// Creates a muxer for `streams` (input stream indexes) of `input`.
-    init(input: InputContext, streams: [Int], referenceStream: Int) throws {
+    /// One stream the muxer takes: packets arrive with `stream_index == key`, timestamps in `timeBase`.
+    struct Input {
+        var key: Int
+        var parameters: UnsafePointer<AVCodecParameters>
+        var timeBase: AVRational
+        /// ISO 639-2 code written into the track header (`mdhd`), nil for `und`.
+        var language: String?
+    }
+
+    /// Creates a muxer for `streams` (input stream indexes) of `input`, copied as they come.
+    convenience init(input: InputContext, streams: [Int], referenceStream: Int) throws {
+        try self.init(streams: streams.map { Input(key: $0, parameters: input.stream($0).pointee.codecpar, timeBase: input.timeBase($0), language: input.language($0)) },
+                      referenceStream: referenceStream)
+    }
+
+    /// Creates a muxer for `streams`; fragments are timed by the packets of `referenceStream` (a key).
+    init(streams: [Input], referenceStream: Int) throws {
         var maybeContext: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_alloc_output_context2(&maybeContext, nil, "mp4", nil) >= 0, let context = maybeContext else {
             throw MediaError(.muxerFailed, "cannot create the mp4 muxer")
@@ -46,13 +61,14 @@ final class FragmentedMuxer {
         context.pointee.pb = io
         context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
 
-        for index in streams {
+        for stream in streams {
             guard let out = avformat_new_stream(context, nil) else { throw MediaError(.muxerFailed, "cannot add a stream") }
-            let inStream = input.stream(index)
-            avcodec_parameters_copy(out.pointee.codecpar, inStream.pointee.codecpar)
-            out.pointee.codecpar.pointee.codec_tag = 0
-            out.pointee.time_base = inStream.pointee.time_base
-            mapping[index] = (Int(out.pointee.index), inStream.pointee.time_base)
+            avcodec_parameters_copy(out.pointee.codecpar, stream.parameters)
+            // Apple's players take HEVC in fMP4 only as `hvc1` (parameter sets in the sample entry), not `hev1`.
+            out.pointee.codecpar.pointee.codec_tag = stream.parameters.pointee.codec_id == AV_CODEC_ID_HEVC ? cffmpeg_tag(0x68, 0x76, 0x63, 0x31) : 0
+            out.pointee.time_base = stream.timeBase
+            if let language = stream.language { av_dict_set(&out.pointee.metadata, "language", language, 0) }
+            mapping[stream.key] = (Int(out.pointee.index), stream.timeBase)
         }
         try writeHeader()
     }

@@ -53,7 +53,11 @@ private final class IngestWorker: @unchecked Sendable {
         self.logger = logger
         self.continuation = output
         self.segmenter = Segmenter(
-            settings: .init(partTarget: settings.partTarget, segmentTarget: settings.segmentTarget, audioRendition: settings.audioRendition),
+            settings: .init(
+                partTarget: settings.partTarget, segmentTarget: settings.segmentTarget, audioRendition: settings.audioRendition,
+                ladder: settings.ladder, maxAudioTracks: settings.maxAudioTracks, encoderPreset: settings.encoderPreset, sourceBitrate: settings.sourceBitrate
+            ),
+            logger: logger,
             emit: { output.yield($0) }
         )
     }
@@ -86,7 +90,8 @@ private final class IngestWorker: @unchecked Sendable {
             let paced = source.pacing == .always || (source.pacing == .auto && input.isSeekableFile)
             logger.info("input opened", metadata: ["url": "\(url)", "paced": "\(paced)"])
             let timeline = PacketTimeline(input: input, startMicros: timelineEnd)
-            try segmenter.begin(input: input)
+            // A file read as fast as it goes waits for the video encoder; a live input never does.
+            try segmenter.begin(input: input, policy: source.transcode, waitForEncoder: !paced && input.isSeekableFile)
             defer {
                 segmenter.end()
                 timelineEnd = timeline.endMicros
@@ -120,10 +125,10 @@ private final class IngestWorker: @unchecked Sendable {
             }
         } catch let error as MediaError where error.code == .stopped {
             return .open  // the loop sees the stop request
-        } catch let error as MediaError where error.code == .timestampJump {
+        } catch let error as MediaError where error.code == .timestampJump || error.code == .streamsChanged {
             // Not a failure: the source is back with a new clock. A new session (new init, a discontinuity)
             // starts at once, without backoff.
-            logger.info("source restarted; starting a new session", metadata: ["url": "\(url)", "detail": "\(error)"])
+            logger.notice(error.code == .streamsChanged ? "the input's streams changed; starting a new session" : "source restarted; starting a new session", metadata: ["url": "\(url)", "detail": "\(error)"])
             return .open
         } catch {
             let next = machine.failed("\(error)")

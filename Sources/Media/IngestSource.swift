@@ -22,11 +22,14 @@ public struct IngestSource: Sendable, Equatable {
     public var readTimeout: Double
     /// Failed attempts in a row before giving up; nil: retry for ever (a live source comes back).
     public var maxAttempts: Int?
+    /// Which tracks are copied and which decoded and encoded again.
+    public var transcode: TranscodePolicy
 
     public init(
         url: String, options: [String: String] = [:], pacing: Pacing = .auto, loop: Bool = false,
-        openTimeout: Double = 10, readTimeout: Double = 5, maxAttempts: Int? = nil
+        openTimeout: Double = 10, readTimeout: Double = 5, maxAttempts: Int? = nil, transcode: TranscodePolicy = .auto
     ) {
+        self.transcode = transcode
         self.maxAttempts = maxAttempts
         self.url = url
         self.options = options
@@ -45,10 +48,23 @@ public struct SegmentSettings: Sendable, Equatable {
     public var segmentTarget: Double
     /// Also produce the audio-only rendition.
     public var audioRendition: Bool
+    /// Lower video renditions encoded from the decoded source.
+    public var ladder: [LadderRung]
+    /// Audio tracks kept (the floor, then interpretation); further ones are dropped.
+    public var maxAudioTracks: Int
+    /// libx264 preset of every encoded video rendition.
+    public var encoderPreset: String
+    /// Bits per second of an encoded `source`; 0 picks one from its height.
+    public var sourceBitrate: Int
 
-    public init(partTarget: Double = 0.5, segmentTarget: Double = 4, audioRendition: Bool = true) {
+    public init(partTarget: Double = 0.5, segmentTarget: Double = 4, audioRendition: Bool = true, ladder: [LadderRung] = [],
+                maxAudioTracks: Int = 4, encoderPreset: String = "veryfast", sourceBitrate: Int = 0) {
         self.partTarget = min(1.0, max(0.2, partTarget))
         self.segmentTarget = min(10, max(1, segmentTarget))
         self.audioRendition = audioRendition
+        self.ladder = ladder
+        self.maxAudioTracks = max(1, maxAudioTracks)
+        self.encoderPreset = encoderPreset
+        self.sourceBitrate = sourceBitrate
     }
 }

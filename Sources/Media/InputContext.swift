@@ -5,11 +5,16 @@ import Logging
 /// Owns one demuxing `AVFormatContext`. Every call blocks and belongs on the ingest thread.
 final class InputContext {
     let context: UnsafeMutablePointer<AVFormatContext>
-    /// Input stream indexes that are remuxed (the first video and the first audio stream).
+    /// The video stream used (FFmpeg's best) and every audio stream, in the input's order (the first is
+    /// the floor; the others are interpretation).
     let videoStream: Int?
-    let audioStream: Int?
-    /// Strips ADTS headers from the audio stream when it needs it.
-    private let adts: ADTSFilter?
+    let audioStreams: [Int]
+    /// The first audio stream.
+    var audioStream: Int? { audioStreams.first }
+    /// Strips ADTS headers from AAC audio streams that need it.
+    private let adts: [Int: ADTSFilter]
+    /// Streams when the input opened: a packet of a stream beyond these means the streams changed.
+    let openedStreamCount: Int
     /// When the input's first bytes arrived (for a demuxer without a byte stream, such as RTSP: when it
     /// opened), less the protocol's own delivery delay (SRT's latency). Probing then reads ahead, so the
     /// first packet read is that old, not "now".
@@ -50,13 +55,16 @@ final class InputContext {
         }
         context = opened
         videoStream = Self.bestStream(opened, AVMEDIA_TYPE_VIDEO)
-        audioStream = Self.bestStream(opened, AVMEDIA_TYPE_AUDIO)
-        if videoStream == nil && audioStream == nil {
+        audioStreams = (0..<Int(opened.pointee.nb_streams)).filter { opened.pointee.streams[$0]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+        openedStreamCount = Int(opened.pointee.nb_streams)
+        if videoStream == nil && audioStreams.isEmpty {
             avformat_close_input(&maybeContext)
             throw MediaError(.noPlayableStreams, "\(redactedURL(url)) has no audio or video stream")
         }
         do {
-            adts = try audioStream.flatMap { try ADTSFilter(stream: opened.pointee.streams[$0]!) }
+            var filters: [Int: ADTSFilter] = [:]
+            for index in audioStreams { filters[index] = try ADTSFilter(stream: opened.pointee.streams[index]!) }
+            adts = filters
         } catch {
             avformat_close_input(&maybeContext)  // deinit does not run for an init that throws
             throw error
@@ -85,7 +93,7 @@ final class InputContext {
         let status = av_read_frame(context, packet.pointer)
         if status == cffmpeg_error_eof() { return false }
         if status < 0 { throw Self.error(.readFailed, "read failed", status, control) }
-        if let adts, packet.streamIndex == audioStream, !adts.filter(packet) { packet.unref() }
+        if let filter = adts[packet.streamIndex], !filter.filter(packet) { packet.unref() }
         return true
     }
 
@@ -93,6 +101,32 @@ final class InputContext {
     func rewind() throws {
         let status = av_seek_frame(context, -1, context.pointee.start_time == cffmpeg_nopts_value() ? 0 : context.pointee.start_time, AVSEEK_FLAG_BACKWARD)
         if status < 0 { throw MediaError(.readFailed, "cannot seek to start: \(MediaError.ffmpegText(status))") }
+    }
+
+    /// The stream's ISO 639-2 `language` tag; nil when absent or `und`.
+    func language(_ index: Int) -> String? {
+        guard let entry = av_dict_get(stream(index).pointee.metadata, "language", nil, 0), let value = entry.pointee.value else { return nil }
+        let text = String(cString: value).lowercased()
+        return text.isEmpty || text == "und" ? nil : text
+    }
+
+    /// What the plan needs to know of a stream.
+    func summary(_ index: Int) -> StreamSummary {
+        let par = stream(index).pointee.codecpar.pointee
+        let interlaced = [AV_FIELD_TT, AV_FIELD_BB, AV_FIELD_TB, AV_FIELD_BT].contains(par.field_order)
+        return StreamSummary(
+            index: index, kind: par.codec_type == AVMEDIA_TYPE_VIDEO ? .video : .audio,
+            codec: String(cString: avcodec_get_name(par.codec_id)), interlaced: interlaced, language: language(index),
+            decodable: avcodec_find_decoder(par.codec_id) != nil, height: Int(par.height)
+        )
+    }
+
+    /// The frame rate of a video stream: the average, else the container's base rate, else 25.
+    func frameRate(_ index: Int) -> AVRational {
+        let stream = stream(index).pointee
+        if stream.avg_frame_rate.num > 0 && stream.avg_frame_rate.den > 0 { return stream.avg_frame_rate }
+        if stream.r_frame_rate.num > 0 && stream.r_frame_rate.den > 0 { return stream.r_frame_rate }
+        return AVRational(num: 25, den: 1)
     }
 
     /// Describes a stream for playlists.
@@ -112,6 +146,7 @@ final class InputContext {
         track.sampleRate = Int(par.pointee.sample_rate)
         track.channels = Int(par.pointee.ch_layout.nb_channels)
         track.bitRate = Int(par.pointee.bit_rate)
+        track.language = language(index)
         return track
     }
 

@@ -12,6 +12,10 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         case stopped = "media.stopped"
         /// The source's timestamps jumped (its encoder restarted while the connection stayed up, as UDP does).
         case timestampJump = "media.timestamp_jump"
+        /// The input's streams changed mid-session (a new stream appeared: another codec, an added track).
+        case streamsChanged = "media.streams_changed"
+        /// A decoder, filter or encoder could not be set up or failed.
+        case transcodeFailed = "media.transcode_failed"
     }
 
     public let code: Code

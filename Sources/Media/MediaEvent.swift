@@ -1,12 +1,34 @@
 import Foundation
 import NIOCore
 
-/// The renditions the segmenter produces from one input.
-public enum Rendition: String, Sendable, CaseIterable, Codable {
-    /// The input's video and audio, remuxed as they came.
-    case source
-    /// The input's audio alone, for viewers on weak mobile data.
-    case audio
+/// Names of the renditions the segmenter produces; ladder rungs are named by `hls.ladder`.
+public enum Rendition {
+    /// H.264 (copied or encoded) with the floor audio: what every player takes.
+    public static let source = "source"
+    /// An HEVC input kept as it came (under `auto`, next to its H.264 `source`).
+    public static let hevc = "hevc"
+    /// The floor audio alone, for viewers on weak mobile data.
+    public static let audio = "audio"
+
+    /// The audio-only rendition of audio track `position` (0: the floor, `audio`; then `audio2`, `audio3`…).
+    public static func audio(_ position: Int) -> String { position == 0 ? audio : "audio\(position + 1)" }
+
+    /// Every name a channel may serve, in the multivariant playlist's order.
+    public static func all(ladder: [LadderRung], maxAudioTracks: Int) -> [String] {
+        [source, hevc] + ladder.map(\.name) + (0..<max(1, maxAudioTracks)).map(audio)
+    }
+}
+
+/// What one rendition carries in the current session.
+public struct RenditionLayout: Sendable, Equatable {
+    public var name: String
+    /// Its tracks: a video (if any) then audio.
+    public var tracks: [MediaTrack]
+    /// An audio track other than the floor (interpretation): offered as an alternative audio rendition,
+    /// not as a variant of its own.
+    public var isAlternateAudio: Bool
+    /// Encoded by us (else copied from the input).
+    public var transcoded: Bool
 }
 
 /// One fMP4 part (`moof`+`mdat`), ready to serve.
@@ -27,12 +49,15 @@ public struct MediaPart: Sendable {
 public enum MediaEvent: Sendable {
     /// The ingest moved to a new state.
     case state(IngestState)
-    /// A new input session began (first open, reconnect): what follows is discontinuous with what came before.
-    case sessionStarted(tracks: [MediaTrack])
+    /// A new input session began (first open, reconnect): what follows is discontinuous with what came
+    /// before. `plan` says what is copied and what transcoded, and why.
+    case sessionStarted(plan: MediaPlan, renditions: [RenditionLayout])
     /// The initialization section (`ftyp`+`moov`) of a rendition for the current session.
-    case initialization(Rendition, bytes: ByteBuffer)
+    case initialization(String, bytes: ByteBuffer)
     /// The next part of a rendition.
-    case part(Rendition, MediaPart)
-    /// The segment in progress is complete in every rendition; the next part starts a new one.
-    case segmentEnded
+    case part(String, MediaPart)
+    /// The segment in progress is complete in these renditions; their next part starts a new one.
+    case segmentEnded([String])
+    /// A rendition stops for the rest of the session (its encoder fell behind real time or failed).
+    case renditionDropped(String, reason: String)
 }

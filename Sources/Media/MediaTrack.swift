@@ -1,6 +1,6 @@
 /// A description of one elementary stream, for playlists (`CODECS`, `RESOLUTION`, `FRAME-RATE`) and logs.
 public struct MediaTrack: Sendable, Equatable {
-    public enum Kind: String, Sendable { case video, audio }
+    public enum Kind: String, Sendable, Codable { case video, audio }
 
     public var kind: Kind
     /// FFmpeg's codec name (`h264`, `aac`, …).
@@ -14,6 +14,8 @@ public struct MediaTrack: Sendable, Equatable {
     public var channels: Int = 0
     /// Declared bit rate in bits per second, 0 when the container does not say.
     public var bitRate: Int = 0
+    /// ISO 639-2 language of an audio track (`tha`, `eng`), nil when the input does not say.
+    public var language: String?
 
     public init(kind: Kind, codecName: String, codecString: String) {
         self.kind = kind

@@ -36,7 +36,7 @@ final class PacketTimeline {
     /// `startMicros`: where this session begins on the output timeline.
     init(input: InputContext, startMicros: Int64) {
         self.input = input
-        self.streams = Set([input.videoStream, input.audioStream].compactMap { $0 })
+        self.streams = Set([input.videoStream].compactMap { $0 } + input.audioStreams)
         self.offsetMicros = startMicros
         self.waitingForKeyframe = input.videoStream != nil
         self.endMicros = startMicros
@@ -55,6 +55,11 @@ final class PacketTimeline {
     func push(_ packet: Packet) throws -> Timed? {
         let index = packet.streamIndex
         let raw = packet.pointer.pointee
+        if index >= input.openedStreamCount, [AVMEDIA_TYPE_VIDEO, AVMEDIA_TYPE_AUDIO].contains(input.stream(index).pointee.codecpar.pointee.codec_type) {
+            let codec = String(cString: avcodec_get_name(input.stream(index).pointee.codecpar.pointee.codec_id))
+            recycle(packet)
+            throw MediaError(.streamsChanged, "a new \(codec) stream appeared (stream \(index))")
+        }
         guard streams.contains(index), raw.dts != cffmpeg_nopts_value() || raw.pts != cffmpeg_nopts_value() else {
             recycle(packet)
             return nil

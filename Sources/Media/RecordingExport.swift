@@ -34,14 +34,21 @@ public enum RecordingExport {
     /// whose codec settings differ from the first run's (the input was switched to another encoder) cannot
     /// share its tracks: its time is left empty and it is counted in the result. `isCancelled` is polled
     /// between packets.
+    /// - `alternateAudio`: other audio renditions (interpretation), each with runs matching `runs` one to
+    ///   one; they become further audio tracks, language-tagged as their segments are.
+    /// - `span`: only this part of the recording (seconds), starting at its first keyframe at or after
+    ///   `span.lowerBound`, without re-encoding (a clip); `title` goes into the file's metadata.
     @discardableResult
-    public static func write(runs: [Run], chapters: [Chapter], to output: URL, isCancelled: @escaping () -> Bool = { false }) throws -> Int {
+    public static func write(
+        runs: [Run], alternateAudio: [[Run]] = [], chapters: [Chapter], span: ClosedRange<Double>? = nil, title: String? = nil,
+        to output: URL, isCancelled: @escaping () -> Bool = { false }
+    ) throws -> Int {
         guard !runs.isEmpty else { throw MediaError(.openFailed, "the recording has no media") }
         let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).tmp")
         let list = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).list")
         defer { try? FileManager.default.removeItem(at: list) }
         do {
-            let skipped = try write(runs: runs, chapters: chapters, temporary: temporary, list: list, isCancelled: isCancelled)
+            let skipped = try write(runs: runs, alternateAudio: alternateAudio, chapters: chapters, span: span, title: title, temporary: temporary, list: list, isCancelled: isCancelled)
             guard rename(temporary.path, output.path) == 0 else {
                 throw MediaError(.muxerFailed, "cannot rename the recording: \(String(cString: strerror(errno)))")
             }
@@ -52,37 +59,52 @@ public enum RecordingExport {
         }
     }
 
-    private static func write(runs: [Run], chapters: [Chapter], temporary: URL, list: URL, isCancelled: @escaping () -> Bool) throws -> Int {
-        let muxer = try RecordingMuxer(path: temporary.path, chapters: chapters, isCancelled: isCancelled)
+    private static func write(
+        runs: [Run], alternateAudio: [[Run]], chapters: [Chapter], span: ClosedRange<Double>?, title: String?, temporary: URL, list: URL,
+        isCancelled: @escaping () -> Bool
+    ) throws -> Int {
+        let muxer = try RecordingMuxer(path: temporary.path, chapters: chapters, span: span, title: title, isCancelled: isCancelled)
         var offset = 0.0
-        for run in runs {
-            // The concatf protocol reads the listed files as one stream: an init segment followed by its
-            // fragments is a valid fragmented MP4.
-            try run.files.map(\.path).joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
-            // The input's interrupt callback points at `control`: it must outlive the input.
+        for (position, run) in runs.enumerated() {
+            if let span, offset > span.upperBound { break }
+            defer { offset += run.duration }
+            if let span, offset + run.duration < span.lowerBound { continue }
+            // The interrupt callbacks point at `control`: it must outlive the inputs.
             let control = InterruptControl()
-            let input = try InputContext(url: "concatf:" + list.path, options: [:], control: control, openTimeout: 30, protocols: "concatf,file")
-            try withExtendedLifetime(control) { try muxer.append(input, control: control, offset: offset) }
-            offset += run.duration
+            var inputs: [InputContext] = []
+            for (track, files) in ([run.files] + alternateAudio.compactMap { $0.indices.contains(position) ? $0[position].files : nil }).enumerated() {
+                // The concatf protocol reads the listed files as one stream: an init segment followed by its
+                // fragments is a valid fragmented MP4.
+                let listing = list.deletingLastPathComponent().appendingPathComponent(list.lastPathComponent + "\(track)")
+                defer { try? FileManager.default.removeItem(at: listing) }
+                try files.map(\.path).joined(separator: "\n").write(to: listing, atomically: true, encoding: .utf8)
+                inputs.append(try InputContext(url: "concatf:" + listing.path, options: [:], control: control, openTimeout: 30, protocols: "concatf,file"))
+            }
+            try withExtendedLifetime(control) { try muxer.append(inputs, control: control, offset: offset) }
         }
         try muxer.finish()
         return muxer.skippedRuns
     }
 }
 
-/// The progressive MP4 output of `RecordingExport`: streams are created from the first input, and the
-/// packets of each input are shifted to start at their run's offset.
+/// The progressive MP4 output of `RecordingExport`: streams are created from the first run's inputs (the
+/// video and audio of the first, the audio of each further one), and the packets of each run are shifted to
+/// start at their run's offset, read from the inputs in decode-time order.
 private final class RecordingMuxer {
     private let context: UnsafeMutablePointer<AVFormatContext>
     private let chapters: [RecordingExport.Chapter]
-    private var outputs: [AVMediaType.RawValue: Int32] = [:]
+    /// Output stream by slot: 0 the video, 1 + k the audio of input k.
+    private var outputs: [Int: Int32] = [:]
     private var lastDts: [Int32: Int64] = [:]
     private var headerWritten = false
     private let path: String
+    private let span: ClosedRange<Double>?
+    /// A clip starts at its first keyframe at or after the span's start (seconds in the recording).
+    private var clipStart: Double?
     private let isCancelled: () -> Bool
     private(set) var skippedRuns = 0
 
-    init(path: String, chapters: [RecordingExport.Chapter], isCancelled: @escaping () -> Bool) throws {
+    init(path: String, chapters: [RecordingExport.Chapter], span: ClosedRange<Double>?, title: String?, isCancelled: @escaping () -> Bool) throws {
         var maybeContext: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_alloc_output_context2(&maybeContext, nil, "mp4", path) >= 0, let context = maybeContext else {
             throw MediaError(.muxerFailed, "cannot create the mp4 muxer")
@@ -90,7 +112,9 @@ private final class RecordingMuxer {
         self.context = context
         self.chapters = chapters
         self.path = path
+        self.span = span
         self.isCancelled = isCancelled
+        if let title { av_dict_set(&context.pointee.metadata, "title", title, 0) }
     }
 
     deinit {
@@ -98,48 +122,85 @@ private final class RecordingMuxer {
         avformat_free_context(context)
     }
 
-    func append(_ input: InputContext, control: InterruptControl, offset: Double) throws {
-        var streams: [Int: Int32] = [:]
-        for index in [input.videoStream, input.audioStream].compactMap({ $0 }) {
-            let type = input.stream(index).pointee.codecpar.pointee.codec_type
-            if !headerWritten {
-                guard let out = avformat_new_stream(context, nil) else { throw MediaError(.muxerFailed, "cannot add a stream") }
-                avcodec_parameters_copy(out.pointee.codecpar, input.stream(index).pointee.codecpar)
-                out.pointee.codecpar.pointee.codec_tag = 0
-                out.pointee.time_base = input.timeBase(index)
-                outputs[type.rawValue] = out.pointee.index
-            }
-            if let out = outputs[type.rawValue], Self.sameSettings(context.pointee.streams[Int(out)]!.pointee.codecpar, input.stream(index).pointee.codecpar) {
-                streams[index] = out
+    func append(_ inputs: [InputContext], control: InterruptControl, offset: Double) throws {
+        // (input, stream) → slot
+        var streams: [[Int: Int32]] = Array(repeating: [:], count: inputs.count)
+        for (position, input) in inputs.enumerated() {
+            let used = position == 0 ? [input.videoStream, input.audioStream].compactMap { $0 } : input.audioStream.map { [$0] } ?? []
+            for index in used {
+                let slot = input.stream(index).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO ? 0 : 1 + position
+                if !headerWritten {
+                    guard let out = avformat_new_stream(context, nil) else { throw MediaError(.muxerFailed, "cannot add a stream") }
+                    avcodec_parameters_copy(out.pointee.codecpar, input.stream(index).pointee.codecpar)
+                    out.pointee.codecpar.pointee.codec_tag = 0
+                    out.pointee.time_base = input.timeBase(index)
+                    if let language = input.language(index) { av_dict_set(&out.pointee.metadata, "language", language, 0) }
+                    outputs[slot] = out.pointee.index
+                }
+                if let out = outputs[slot], Self.sameSettings(context.pointee.streams[Int(out)]!.pointee.codecpar, input.stream(index).pointee.codecpar) {
+                    streams[position][index] = out
+                }
             }
         }
-        if streams.count < outputs.count { skippedRuns += 1 }
+        if streams.reduce(0, { $0 + $1.count }) < outputs.count { skippedRuns += 1 }
         if !headerWritten { try writeHeader() }
-        let origin = input.context.pointee.start_time == cffmpeg_nopts_value() ? 0 : input.context.pointee.start_time
-        let packet = Packet()
-        while try input.read(into: packet, control: control, timeout: 30) {
-            defer { packet.unref() }
+        // One packet ahead per input; the earliest (in seconds) is written next.
+        var heads: [(packet: Packet, seconds: Double)?] = try inputs.map { try next($0, control: control) }
+        while let position = heads.indices.filter({ heads[$0] != nil }).min(by: { heads[$0]!.seconds < heads[$1]!.seconds }) {
             if isCancelled() { throw MediaError(.stopped, "the recording export was cancelled") }
-            guard let out = streams[packet.streamIndex] else { continue }
-            let inBase = input.timeBase(packet.streamIndex)
-            let outBase = context.pointee.streams[Int(out)]!.pointee.time_base
-            let shift = av_rescale_q(Int64((offset * 1_000_000).rounded()) - origin, cffmpeg_time_base_q(), outBase)
-            let raw = packet.pointer
-            av_packet_rescale_ts(raw, inBase, outBase)
-            if raw.pointee.dts != cffmpeg_nopts_value() { raw.pointee.dts += shift }
-            if raw.pointee.pts != cffmpeg_nopts_value() { raw.pointee.pts += shift }
-            // Runs meet end to end; a rounding overlap must not make dts go backwards.
-            if let last = lastDts[out], raw.pointee.dts != cffmpeg_nopts_value(), raw.pointee.dts <= last {
-                let nudge = last + 1 - raw.pointee.dts
-                raw.pointee.dts += nudge
-                if raw.pointee.pts != cffmpeg_nopts_value() { raw.pointee.pts = max(raw.pointee.pts + nudge, raw.pointee.dts) }
+            let (packet, _) = heads[position]!
+            if let out = streams[position][packet.streamIndex] {
+                guard try write(packet, from: inputs[position], to: out, offset: offset) else { return }
             }
-            if raw.pointee.dts != cffmpeg_nopts_value() { lastDts[out] = raw.pointee.dts }
-            raw.pointee.stream_index = out
-            raw.pointee.pos = -1
-            let status = av_interleaved_write_frame(context, raw)
-            if status < 0 { throw MediaError(.muxerFailed, "writing the recording: \(MediaError.ffmpegText(status))") }
+            packet.unref()
+            heads[position] = try next(inputs[position], control: control)
         }
+    }
+
+    private func next(_ input: InputContext, control: InterruptControl) throws -> (Packet, Double)? {
+        let packet = Packet()
+        guard try input.read(into: packet, control: control, timeout: 30) else { return nil }
+        let raw = packet.pointer.pointee
+        let time = raw.dts != cffmpeg_nopts_value() ? raw.dts : raw.pts
+        return (packet, time == cffmpeg_nopts_value() ? 0 : Double(time) * av_q2d(input.timeBase(packet.streamIndex)))
+    }
+
+    /// Writes one packet shifted onto the recording's timeline (and, for a clip, onto the clip's). Returns
+    /// false once a clip is past its end.
+    private func write(_ packet: Packet, from input: InputContext, to out: Int32, offset: Double) throws -> Bool {
+        let inBase = input.timeBase(packet.streamIndex)
+        let outStream = context.pointee.streams[Int(out)]!
+        let outBase = outStream.pointee.time_base
+        let origin = input.context.pointee.start_time == cffmpeg_nopts_value() ? 0 : input.context.pointee.start_time
+        let shift = av_rescale_q(Int64((offset * 1_000_000).rounded()) - origin, cffmpeg_time_base_q(), outBase)
+        let raw = packet.pointer
+        av_packet_rescale_ts(raw, inBase, outBase)
+        if raw.pointee.dts != cffmpeg_nopts_value() { raw.pointee.dts += shift }
+        if raw.pointee.pts != cffmpeg_nopts_value() { raw.pointee.pts += shift }
+        if let span {
+            let seconds = Double(raw.pointee.pts != cffmpeg_nopts_value() ? raw.pointee.pts : raw.pointee.dts) * av_q2d(outBase)
+            if seconds >= span.upperBound { return outStream.pointee.codecpar.pointee.codec_type != AVMEDIA_TYPE_VIDEO }
+            if clipStart == nil {
+                guard outStream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO, packet.isKeyframe, seconds >= span.lowerBound - 0.001 else { return true }
+                clipStart = seconds
+            }
+            guard seconds >= clipStart! - 0.001 else { return true }
+            let back = av_rescale_q(Int64((clipStart! * 1_000_000).rounded()), cffmpeg_time_base_q(), outBase)
+            if raw.pointee.dts != cffmpeg_nopts_value() { raw.pointee.dts -= back }
+            if raw.pointee.pts != cffmpeg_nopts_value() { raw.pointee.pts -= back }
+        }
+        // Runs meet end to end; a rounding overlap must not make dts go backwards.
+        if let last = lastDts[out], raw.pointee.dts != cffmpeg_nopts_value(), raw.pointee.dts <= last {
+            let nudge = last + 1 - raw.pointee.dts
+            raw.pointee.dts += nudge
+            if raw.pointee.pts != cffmpeg_nopts_value() { raw.pointee.pts = max(raw.pointee.pts + nudge, raw.pointee.dts) }
+        }
+        if raw.pointee.dts != cffmpeg_nopts_value() { lastDts[out] = raw.pointee.dts }
+        raw.pointee.stream_index = out
+        raw.pointee.pos = -1
+        let status = av_interleaved_write_frame(context, raw)
+        if status < 0 { throw MediaError(.muxerFailed, "writing the recording: \(MediaError.ffmpegText(status))") }
+        return true
     }
 
     /// Whether packets of `b` can go into a track set up from `a`: same codec, same decoder configuration,

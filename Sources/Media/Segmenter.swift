@@ -1,42 +1,154 @@
+import CFFmpeg
 import Foundation
+import Logging
+import NIOCore
 
-/// Remuxes one session's packets into fMP4 parts and segments for each rendition, without re-encoding.
-/// Lives on the ingest thread.
+/// Turns one session's packets into fMP4 parts and segments for each rendition: copied tracks are remuxed
+/// here, on the ingest thread; audio that needs it is transcoded here too; video that needs encoding (a
+/// source no player takes, the ladder) goes to a `VideoTranscoder` thread with the cut points chosen here.
 final class Segmenter {
     /// Part and segment targets, and which renditions to make.
     struct Settings: Sendable {
         var partTarget: Double
         var segmentTarget: Double
         var audioRendition: Bool
+        var ladder: [LadderRung] = []
+        var maxAudioTracks = 4
+        var encoderPreset = "veryfast"
+        /// Bits per second of an encoded `source`; 0 picks one from its height.
+        var sourceBitrate = 0
     }
 
     private let settings: Settings
     private let emit: (MediaEvent) -> Void
+    private let logger: Logger
     private var planner: CutPlanner
-    private var muxers: [(rendition: Rendition, muxer: FragmentedMuxer)] = []
+    private var copies: [(name: String, muxer: FragmentedMuxer)] = []
+    private var audioTranscoders: [Int: AudioTranscoder] = [:]
+    private var transcoder: VideoTranscoder?
+    /// The muxer key of the floor audio (its input index, or `transcodedKey` of it), which encoded renditions carry.
+    private var floorKey: Int?
+    private var videoStream: Int?
     private var referenceStream = 0
+    private var referenceTimeBase = AVRational(num: 1, den: 90_000)
+    private var sentFirstBoundary = false
+    private var audioErrors = 0
     /// Maps media time to wall clock: set by the first packet of a session.
     private var anchor: (date: Date, media: Double)?
 
-    init(settings: Settings, emit: @escaping (MediaEvent) -> Void) {
+    init(settings: Settings, logger: Logger, emit: @escaping (MediaEvent) -> Void) {
         self.settings = settings
         self.emit = emit
+        self.logger = logger
         self.planner = CutPlanner(partTarget: settings.partTarget, segmentTarget: settings.segmentTarget)
     }
 
-    /// Starts a session on `input`: new muxers, a new initialization section, a discontinuity.
-    func begin(input: InputContext) throws {
+    /// The muxer key of a transcoded audio track: apart from every input stream index.
+    private static func transcodedKey(_ index: Int) -> Int { 1000 + index }
+
+    /// Starts a session on `input`: decides what to copy and what to transcode, makes new muxers (a new
+    /// initialization section, a discontinuity). `waitForEncoder`: a file read as fast as it goes waits for
+    /// the video encoder instead of dropping renditions.
+    func begin(input: InputContext, policy: TranscodePolicy, waitForEncoder: Bool) throws {
         planner.reset()
         anchor = nil
-        let video = input.videoStream, audio = input.audioStream
-        referenceStream = video ?? audio!
-        var made: [(Rendition, FragmentedMuxer)] = []
-        made.append((.source, try FragmentedMuxer(input: input, streams: [video, audio].compactMap { $0 }, referenceStream: referenceStream)))
-        if settings.audioRendition, let audio {
-            made.append((.audio, try FragmentedMuxer(input: input, streams: [audio], referenceStream: audio)))
+        sentFirstBoundary = false
+        audioErrors = 0
+        let plan = MediaPlan(policy: policy, video: input.videoStream.map(input.summary), audio: input.audioStreams.map(input.summary),
+                             ladder: settings.ladder, maxAudioTracks: settings.maxAudioTracks)
+        for track in plan.tracks {
+            logger.info("track \(track.index) (\(track.kind.rawValue) \(track.codec)\(track.language.map { ", \($0)" } ?? "")): \(track.action.rawValue)",
+                        metadata: ["reason": "\(track.reason)", "output": "\(track.output ?? "-")"])
         }
-        muxers = made
-        emit(.sessionStarted(tracks: [video, audio].compactMap { $0 }.map(input.track)))
+        guard plan.video != nil || !plan.audio.isEmpty else {
+            throw MediaError(.noPlayableStreams, "no track can be copied or decoded: " + plan.tracks.map { "\($0.codec): \($0.reason)" }.joined(separator: "; "))
+        }
+
+        var audio: [(input: FragmentedMuxer.Input, track: MediaTrack)] = []
+        for decision in plan.audio {
+            let index = decision.index
+            if decision.action == .transcode {
+                let transcoder = try AudioTranscoder(stream: input.stream(index))
+                audioTranscoders[index] = transcoder
+                var track = MediaTrack(kind: .audio, codecName: "aac", codecString: CodecString.make(transcoder.encoder.parameters))
+                track.sampleRate = 48_000
+                track.channels = Int(transcoder.encoder.context.pointee.ch_layout.nb_channels)
+                track.bitRate = Int(transcoder.encoder.context.pointee.bit_rate)
+                track.language = decision.language
+                audio.append((.init(key: Self.transcodedKey(index), parameters: transcoder.encoder.parameters, timeBase: transcoder.outputTimeBase, language: decision.language), track))
+            } else {
+                audio.append((.init(key: index, parameters: input.stream(index).pointee.codecpar, timeBase: input.timeBase(index), language: decision.language), input.track(index)))
+            }
+        }
+        let floor = audio.first
+        floorKey = floor?.input.key
+        var made: [(String, FragmentedMuxer)] = []
+        var layouts: [RenditionLayout] = []
+        func add(_ name: String, _ inputs: [FragmentedMuxer.Input], reference: Int, tracks: [MediaTrack], alternate: Bool = false) throws {
+            made.append((name, try FragmentedMuxer(streams: inputs, referenceStream: reference)))
+            let transcoded = inputs.contains { $0.key >= 1000 }
+            layouts.append(RenditionLayout(name: name, tracks: tracks, isAlternateAudio: alternate, transcoded: transcoded))
+        }
+        videoStream = plan.video?.index
+        if let video = plan.video {
+            referenceStream = video.index
+            if video.action == .copy || video.action == .copyAndTranscode {
+                let copied = FragmentedMuxer.Input(key: video.index, parameters: input.stream(video.index).pointee.codecpar, timeBase: input.timeBase(video.index), language: nil)
+                try add(video.action == .copy ? Rendition.source : Rendition.hevc, [copied] + (floor.map { [$0.input] } ?? []),
+                        reference: video.index, tracks: [input.track(video.index)] + (floor.map { [$0.track] } ?? []))
+            }
+            if plan.decodesVideo {
+                let transcoder = try VideoTranscoder(
+                    input: input, stream: video.index, targets: targets(input, plan, video.index), preset: settings.encoderPreset,
+                    floorAudio: floor?.input, floorTrack: floor?.track, segmentTarget: settings.segmentTarget,
+                    waitForEncoder: waitForEncoder, emit: emit, logger: logger
+                )
+                self.transcoder = transcoder
+                layouts.insert(contentsOf: transcoder.layouts, at: plan.encodesSource ? 0 : layouts.count)
+            }
+        } else if let floor {
+            referenceStream = plan.audio[0].index
+            try add(Rendition.source, [floor.input], reference: floor.input.key, tracks: [floor.track])
+        }
+        referenceTimeBase = input.timeBase(referenceStream)
+        if settings.audioRendition, let floor {
+            try add(Rendition.audio, [floor.input], reference: floor.input.key, tracks: [floor.track])
+        }
+        for (position, track) in audio.enumerated().dropFirst() {
+            try add(Rendition.audio(position), [track.input], reference: track.input.key, tracks: [track.track], alternate: true)
+        }
+        copies = made
+        emit(.sessionStarted(plan: plan, renditions: layouts))
+        transcoder?.start()
+    }
+
+    /// What the video transcoder encodes: the source (when it cannot be copied) at its own size, then each
+    /// ladder rung at its height, as wide as the source's display aspect ratio makes it.
+    private func targets(_ input: InputContext, _ plan: MediaPlan, _ index: Int) -> [EncodedRendition.Target] {
+        let par = input.stream(index).pointee.codecpar.pointee
+        let (width, height) = (Int(par.width), Int(par.height))
+        let sar = par.sample_aspect_ratio.num > 0 && par.sample_aspect_ratio.den > 0 ? av_q2d(par.sample_aspect_ratio) : 1
+        let aspect = height > 0 ? Double(width) * sar / Double(height) : 16.0 / 9
+        func even(_ value: Double) -> Int32 { Int32(max(2, (value / 2).rounded() * 2)) }
+        var targets: [EncodedRendition.Target] = []
+        if plan.encodesSource {
+            let bitrate = settings.sourceBitrate > 0 ? settings.sourceBitrate : Self.bitrate(height: height)
+            targets.append(.init(name: Rendition.source, width: even(Double(width)), height: even(Double(height)), squarePixels: false, bitrate: bitrate))
+        }
+        for rung in plan.ladder {
+            targets.append(.init(name: rung.name, width: even(Double(rung.height) * aspect), height: even(Double(rung.height)), squarePixels: true, bitrate: rung.bitrate))
+        }
+        return targets
+    }
+
+    /// A bit rate for an encoded source of `height` lines: broadcast-like quality at the veryfast preset.
+    static func bitrate(height: Int) -> Int {
+        switch height {
+        case 1000...: 5_000_000
+        case 700...: 3_000_000
+        case 560...: 2_000_000
+        default: 1_200_000
+        }
     }
 
     /// Ties the session's media time to the wall clock: `media` (seconds on the output timeline) was
@@ -45,41 +157,109 @@ final class Segmenter {
         if anchor == nil { anchor = (date, media) }
     }
 
+    private func wallClock(_ media: Double) -> Date {
+        anchor.map { $0.date.addingTimeInterval(media - $0.media) } ?? Date()
+    }
+
     /// Muxes one packet, cutting a part or a segment before it when its timing says so.
     func write(_ timed: PacketTimeline.Timed) throws {
         if anchor == nil { anchor = (Date(), timed.dts) }
-        if timed.packet.streamIndex == referenceStream {
+        let index = timed.packet.streamIndex
+        if index == referenceStream {
+            let pts = Double(timed.packet.pointer.pointee.pts) * av_q2d(referenceTimeBase)
+            if !sentFirstBoundary {
+                sentFirstBoundary = true
+                send(.boundary(.init(kind: .first, pts: pts, programDateTime: wallClock(timed.dts))))
+            }
             switch planner.decide(dts: timed.dts, duration: timed.duration, isKeyframe: timed.packet.isKeyframe) {
             case .none: break
-            case .part: try cut(endingSegment: false)
-            case .segment: try cut(endingSegment: true)
+            case .part: try cut(endingSegment: false, before: timed, pts: pts)
+            case .segment: try cut(endingSegment: true, before: timed, pts: pts)
             }
         }
-        for entry in muxers where entry.muxer.handles(stream: timed.packet.streamIndex) {
-            try entry.muxer.write(timed.packet, dts: timed.dts, duration: timed.duration)
+        if index == videoStream {
+            for entry in copies where entry.muxer.handles(stream: index) {
+                try entry.muxer.write(timed.packet, dts: timed.dts, duration: timed.duration)
+            }
+            if transcoder != nil { send(.video(reference(timed.packet), queuedAt: DispatchTime.now().uptimeNanoseconds)) }
+        } else if let audioTranscoder = audioTranscoders[index] {
+            let key = Self.transcodedKey(index)
+            let seconds = av_q2d(audioTranscoder.outputTimeBase)
+            do {
+                try audioTranscoder.transcode(timed.packet) { packet in
+                    packet.pointer.pointee.stream_index = Int32(key)
+                    try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
+                }
+            } catch let error as MediaError where error.code == .transcodeFailed && error.message.hasPrefix("the decoder refused") {
+                audioErrors += 1
+                if audioErrors == 1 || audioErrors % 100 == 0 {
+                    logger.warning("audio decoder refused packets (corrupt input?)", metadata: ["stream": "\(index)", "count": "\(audioErrors)", "error": "\(error)"])
+                }
+            }
+        } else {
+            try writeAudio(timed.packet, key: index, dts: timed.dts, duration: timed.duration)
         }
+    }
+
+    private func writeAudio(_ packet: Packet, key: Int, dts: Double, duration: Double) throws {
+        for entry in copies where entry.muxer.handles(stream: key) {
+            try entry.muxer.write(packet, dts: dts, duration: duration)
+        }
+        if key == floorKey, transcoder != nil { send(.audio(reference(packet), dts: dts)) }
+    }
+
+    private func reference(_ packet: Packet) -> Packet {
+        let copy = Packet()
+        av_packet_ref(copy.pointer, packet.pointer)
+        return copy
+    }
+
+    /// Hands work to the video transcoder. A live input whose transcoder fell so far behind that its queue
+    /// is full loses the encoded renditions for the rest of the session; the copied ones go on.
+    private func send(_ work: VideoTranscoder.Work) {
+        guard let transcoder, !transcoder.send(work) else { return }
+        logger.error("video encoding fell too far behind real time; its renditions stop for this session", metadata: ["renditions": "\(transcoder.layouts.map(\.name))"])
+        for layout in transcoder.layouts { emit(.renditionDropped(layout.name, reason: "the video encoder fell too far behind real time")) }
+        transcoder.abandon()
+        self.transcoder = nil
     }
 
     /// Ends the session: what is buffered becomes the last part of a last (possibly short) segment.
     func end() {
-        defer { muxers = [] }
-        guard !muxers.isEmpty else { return }
-        do { try cut(endingSegment: true) } catch { emit(.segmentEnded) }
+        defer {
+            copies = []
+            audioTranscoders = [:]
+            transcoder = nil
+        }
+        for (index, audioTranscoder) in audioTranscoders {
+            let key = Self.transcodedKey(index)
+            let seconds = av_q2d(audioTranscoder.outputTimeBase)
+            try? audioTranscoder.transcode(nil) { packet in
+                packet.pointer.pointee.stream_index = Int32(key)
+                try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
+            }
+        }
+        if !copies.isEmpty {
+            do { try cut(endingSegment: true, before: nil, pts: 0) } catch { emit(.segmentEnded(copies.map(\.name))) }
+        }
+        transcoder?.finish()
     }
 
-    private func cut(endingSegment: Bool) throws {
-        for entry in muxers {
+    private func cut(endingSegment: Bool, before timed: PacketTimeline.Timed?, pts: Double) throws {
+        for entry in copies {
             let hadInitialization = entry.muxer.initialization != nil
             guard let fragment = try entry.muxer.flushFragment() else { continue }
             if !hadInitialization, let initialization = entry.muxer.initialization {
-                emit(.initialization(entry.rendition, bytes: initialization))
+                emit(.initialization(entry.name, bytes: initialization))
             }
-            let wallClock = anchor.map { $0.date.addingTimeInterval(fragment.start - $0.media) } ?? Date()
-            emit(.part(entry.rendition, MediaPart(
+            emit(.part(entry.name, MediaPart(
                 bytes: fragment.bytes, duration: fragment.duration,
-                independent: fragment.independent, programDateTime: wallClock, mediaTime: fragment.start
+                independent: fragment.independent, programDateTime: wallClock(fragment.start), mediaTime: fragment.start
             )))
         }
-        if endingSegment { emit(.segmentEnded) }
+        if endingSegment { emit(.segmentEnded(copies.map(\.name))) }
+        if let timed {
+            send(.boundary(.init(kind: endingSegment ? .segment : .part, pts: pts, programDateTime: wallClock(timed.dts))))
+        }
     }
 }

@@ -11,6 +11,17 @@ struct BitstreamTests {
         #expect(CodecString.h264(extradata: [], profile: 66, level: 30) == "avc1.42001e")
     }
 
+    @Test("hvc1 codec string from hvcC and from an Annex B SPS (emulation prevention removed), Main compat flags 6")
+    func hevcCodecString() {
+        // profile_space 0, tier Main, profile 1; compatibility flags 0x60000000 (bits 1, 2); constraints B0; level 93.
+        let ptl: [UInt8] = [0x01, 0x60, 0x00, 0x00, 0x00, 0xB0, 0, 0, 0, 0, 0, 93]
+        #expect(CodecString.hevc(extradata: [0x01] + ptl + [0xF0, 0x00], profile: 0, level: 0) == "hvc1.1.6.L93.B0")
+        // The same in an SPS NAL (type 33: header 0x42 0x01), with an emulation prevention byte in the zeros.
+        let sps: [UInt8] = [0, 0, 0, 1, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0xB0, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x78]
+        #expect(CodecString.hevc(extradata: sps, profile: 0, level: 0) == "hvc1.1.6.L120.B0")
+        #expect(CodecString.hevc(extradata: [], profile: 1, level: 120) == "hvc1.1.6.L120.B0")
+    }
+
     @Test("AudioSpecificConfig for AAC-LC 48 kHz stereo and HE-AAC 44.1 kHz mono")
     func audioSpecificConfig() {
         #expect(ADTSFilter.audioSpecificConfig(profile: 1, sampleRate: 48000, channels: 2) == [0x11, 0x90])

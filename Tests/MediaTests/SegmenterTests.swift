@@ -28,16 +28,17 @@ struct IngestFileTests {
         ingest.start()
         var sessions = 0, segments = 0
         var parts: [MediaPart] = []
-        var initialization: [Rendition: [UInt8]] = [:]
+        var initialization: [String: [UInt8]] = [:]
         func boxes(_ buffer: ByteBuffer) -> [String] { MP4Boxes.topLevel(Array(buffer.readableBytesView)).map(\.type) }
         for await event in ingest.events {
             switch event {
-            case .sessionStarted(let tracks):
+            case .sessionStarted(let plan, let renditions):
                 sessions += 1
-                #expect(tracks.map(\.kind) == [.video, .audio])
-                #expect(tracks.first?.codecString.hasPrefix("avc1.") == true)
+                #expect(plan.tracks.map(\.action) == [.copy, .copy])
+                #expect(renditions.first?.tracks.map(\.kind) == [.video, .audio])
+                #expect(renditions.first?.tracks.first?.codecString.hasPrefix("avc1.") == true)
             case .initialization(let rendition, let bytes): initialization[rendition] = Array(bytes.readableBytesView)
-            case .part(.source, let part): parts.append(part)
+            case .part(Rendition.source, let part): parts.append(part)
             case .segmentEnded:
                 segments += 1
                 if segments == 10 { ingest.stop() }
@@ -45,8 +46,8 @@ struct IngestFileTests {
             }
         }
         #expect(sessions == 1, "looping is not a new session")
-        #expect(Set(initialization.keys) == [.source, .audio])
-        #expect(MP4Boxes.topLevel(initialization[.source]!).map(\.type) == ["ftyp", "moov"])
+        #expect(Set(initialization.keys) == [Rendition.source, Rendition.audio])
+        #expect(MP4Boxes.topLevel(initialization[Rendition.source]!).map(\.type) == ["ftyp", "moov"])
         #expect(parts.count >= 20)
         #expect(parts.allSatisfy { $0.duration <= 0.5 + 0.001 && $0.duration > 0 })
         let times = parts.map(\.programDateTime)
@@ -54,6 +55,48 @@ struct IngestFileTests {
         for (index, part) in parts.enumerated() where boxes(part.bytes) != ["moof", "mdat"] {
             Issue.record("part \(index) has boxes \(boxes(part.bytes))")
         }
+    }
+
+    @Test("MPEG-2 + two MP2 tracks: H.264 source and ladder rung, AAC audio per language, segments in step in every rendition")
+    func transcodesBroadcastInput() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("media-tests-\(getpid())-dvb.ts").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=352x288:rate=25",
+                             "-f", "lavfi", "-i", "sine=sample_rate=48000", "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "4",
+                             "-map", "0", "-map", "1", "-map", "2", "-c:v", "mpeg2video", "-flags", "+ilme+ildct", "-top", "1", "-g", "12",
+                             "-c:a", "mp2", "-metadata:s:a:0", "language=tha", "-metadata:s:a:1", "language=eng", "-f", "mpegts", "-y", path]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let settings = SegmentSettings(partTarget: 0.5, segmentTarget: 1, ladder: [LadderRung(name: "144p", height: 144, bitrate: 200_000)], encoderPreset: "ultrafast")
+        let ingest = Ingest(source: IngestSource(url: path, pacing: .never, maxAttempts: 1), settings: settings, logger: Logger(label: "test"))
+        ingest.start()
+        var layouts: [RenditionLayout] = []
+        var segments: [String: Int] = [:]
+        var firstDates: [String: [Date]] = [:]
+        var newSegment: Set<String> = []
+        for await event in ingest.events {
+            switch event {
+            case .sessionStarted(let plan, let renditions):
+                #expect(plan.tracks.map(\.action) == [.transcode, .transcode, .transcode])
+                layouts = renditions
+                newSegment = Set(renditions.map(\.name))
+            case .part(let name, let part):
+                if newSegment.remove(name) != nil { firstDates[name, default: []].append(part.programDateTime) }
+            case .segmentEnded(let names):
+                for name in names { segments[name, default: 0] += 1; newSegment.insert(name) }
+            case .renditionDropped(let name, let reason): Issue.record("\(name) dropped: \(reason)")
+            default: break
+            }
+        }
+        #expect(layouts.map(\.name) == ["source", "144p", "audio", "audio2"])
+        #expect(layouts.flatMap(\.tracks).allSatisfy { $0.codecString.hasPrefix("avc1.") || $0.codecString == "mp4a.40.2" })
+        #expect(layouts.last?.isAlternateAudio == true && layouts.last?.tracks.first?.language == "eng")
+        #expect(layouts[1].tracks.first?.height == 144 && layouts[1].tracks.first?.width == 176)
+        #expect(segments["source"] ?? 0 >= 3)
+        #expect(segments["source"] == segments["144p"] && segments["source"] == segments["audio2"], "\(segments)")
+        #expect(firstDates["source"] == firstDates["144p"], "segment N of every video rendition starts at the same program-date-time")
     }
 
     @Test("a file that does not exist fails with a clear error and, with maxAttempts, gives up")
