@@ -2,6 +2,8 @@
 /// is what keeps `../../etc/passwd` out.
 public enum MediaFileName: Equatable, Sendable {
     case playlist
+    /// `dvr.m3u8`: every segment since the sitting began (rewinding while live).
+    case dvrPlaylist
     /// `init.mp4`: the current generation.
     case currentInitialization
     /// `init-{generation}.mp4`.
@@ -15,6 +17,7 @@ public enum MediaFileName: Equatable, Sendable {
 
     public init?(_ name: String) {
         if name == "index.m3u8" { self = .playlist; return }
+        if name == "dvr.m3u8" { self = .dvrPlaylist; return }
         if name == "init.mp4" { self = .currentInitialization; return }
         if name.hasPrefix("init-"), name.hasSuffix(".mp4"), let generation = Self.number(name.dropFirst(5).dropLast(4)) {
             self = .initialization(generation)

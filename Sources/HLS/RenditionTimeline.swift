@@ -30,6 +30,12 @@ public struct RenditionTimeline: Sendable {
         pendingDiscontinuity = discontinuity
     }
 
+    /// Moves the next segment's number up to `msn` (a rendition that missed segments, because it was
+    /// dropped or absent, rejoins the others' numbering at a new session).
+    public mutating func skip(to msn: Int) {
+        if open == nil && nextMsn < msn { nextMsn = msn }
+    }
+
     public mutating func setInitialization(_ bytes: ByteBuffer, generation: Int) {
         initializations[generation] = bytes
     }

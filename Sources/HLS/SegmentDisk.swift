@@ -24,6 +24,8 @@ public final class SegmentDisk: @unchecked Sendable {
     private let queue = DispatchQueue(label: "senate-live.segment-disk")
     /// Open `segments.jsonl` descriptors by rendition, kept open for appends.
     private var indexFiles: [String: Int32] = [:]
+    /// Indexes read once and then kept up to date by the appends (on `queue`), for DVR playlists.
+    private var indexCache: [String: [IndexEntry]] = [:]
     /// Bytes queued and not yet written: callers slow down above `backlogLimit`.
     private let pendingBytes = Atomic<Int>(0)
     private let backlogLimit = 32 * 1024 * 1024
@@ -100,6 +102,26 @@ public final class SegmentDisk: @unchecked Sendable {
         await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
     }
 
+    /// The index of a rendition from `since` on, from memory after the first call (read on the disk's own
+    /// queue, never on the caller's thread).
+    public func index(rendition: String, since: Date) async -> [IndexEntry] {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                let all = self.cachedIndex(rendition)
+                let first = all.firstIndex { $0.programDateTime.addingTimeInterval($0.duration) > since } ?? all.endIndex
+                continuation.resume(returning: Array(all[first...]))
+            }
+        }
+    }
+
+    /// Runs on `queue`.
+    private func cachedIndex(_ rendition: String) -> [IndexEntry] {
+        if let cached = indexCache[rendition] { return cached }
+        let loaded = index(rendition: rendition)
+        indexCache[rendition] = loaded
+        return loaded
+    }
+
     /// The index of a rendition, oldest first; a torn last line (crash mid-append) is skipped.
     public func index(rendition: String) -> [IndexEntry] {
         guard let data = try? Data(contentsOf: directory(rendition).appendingPathComponent("segments.jsonl")) else { return [] }
@@ -156,6 +178,11 @@ public final class SegmentDisk: @unchecked Sendable {
                 return
             }
             indexFiles[rendition] = descriptor
+        }
+        if indexCache[rendition] != nil {
+            indexCache[rendition]!.append(entry)
+            // A day of 2 s segments is 43,200 entries; keep a week at most in memory.
+            if indexCache[rendition]!.count > 400_000 { indexCache[rendition]!.removeFirst(100_000) }
         }
         do { try Self.writeAll(indexFiles[rendition]!, ByteBuffer(data: line)) } catch {
             Self.logger.error("cannot append to segment index", metadata: ["rendition": "\(rendition)", "error": "\(error)"])

@@ -30,6 +30,8 @@ public actor SegmentStore {
     private let disk: SegmentDisk?
     private var timelines: [String: RenditionTimeline]
     private var descriptions: [String: StreamDescription] = [:]
+    /// The floor audio muxed into every variant, for the multivariant playlist's audio group.
+    private var floorAudio: StreamDescription?
     private var generation: Int
     private var hasSegments = false
     private var waiters: [UUID: Waiter] = [:]
@@ -60,14 +62,29 @@ public actor SegmentStore {
 
     // MARK: Ingest side
 
-    /// A new input session: the renditions it carries, a new init generation, a discontinuity.
-    public func beginSession(_ streams: [String: StreamDescription]) {
+    /// The on-disk copy (for DVR playlists and clips).
+    public nonisolated var segmentDisk: SegmentDisk? { disk }
+
+    /// A new input session: the renditions it carries, a new init generation, a discontinuity. `floorAudio`
+    /// describes the audio muxed into every variant. Every rendition continues at the same segment number.
+    public func beginSession(_ streams: [String: StreamDescription], floorAudio: StreamDescription? = nil) {
         generation += 1
         descriptions = streams
+        self.floorAudio = floorAudio
         for name in renditions {
             if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
             timelines[name]?.startGeneration(generation, discontinuity: hasSegments)
         }
+        let next = timelines.values.map(\.nextMsn).max() ?? 0
+        for name in renditions { timelines[name]?.skip(to: next) }
+        wakeWaiters()
+    }
+
+    /// A rendition stops for the rest of the session: its open segment is closed, and it leaves the
+    /// multivariant playlist (its media playlist answers 404) until the next session.
+    public func dropRendition(_ name: String) {
+        guard descriptions.removeValue(forKey: name) != nil else { return }
+        if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
         wakeWaiters()
     }
 
@@ -77,14 +94,15 @@ public actor SegmentStore {
     }
 
     public func appendPart(rendition: String, duration: Double, independent: Bool, programDateTime: Date, mediaTime: Double = 0, bytes: ByteBuffer) {
+        guard descriptions[rendition] != nil else { return }  // dropped: a part already on its way is not served
         timelines[rendition]?.append(duration: duration, independent: independent, programDateTime: programDateTime, mediaTime: mediaTime, bytes: bytes)
         hasSegments = true
         wakeWaiters()
     }
 
-    /// Closes the open segment of every rendition and writes it to disk.
-    public func endSegment() async {
-        for name in renditions {
+    /// Closes the open segment of `names` (nil: every rendition) and writes it to disk.
+    public func endSegment(_ names: [String]? = nil) async {
+        for name in names ?? renditions {
             guard var timeline = timelines[name] else { continue }
             if let closed = timeline.closeSegment() { disk?.writeSegment(closed, rendition: name) }
             timeline.evict(keepSegments: configuration.memorySegments, keepParts: playlist.partWindow + 1)
@@ -174,14 +192,24 @@ public actor SegmentStore {
         dateRanges.removeAll { ($0.end ?? .distantFuture) < horizon }
     }
 
-    /// The multivariant playlist: one variant per rendition that has media.
-    public func multivariantPlaylist() throws -> String {
+    /// The multivariant playlist: one variant per rendition that has media, interpretation tracks as
+    /// alternative audio. `playlist`: the media playlists' file name (`dvr.m3u8` for rewinding).
+    public func multivariantPlaylist(playlist: String = "index.m3u8") throws -> String {
         let live = renditions.filter { descriptions[$0] != nil && timelines[$0]?.latestPart != nil }
         guard !live.isEmpty else { throw HLSError(.notReady, "channel \(channel) has no media yet") }
-        return MultivariantPlaylist.render(live.map { name in
-            MultivariantPlaylist.Variant(uri: "\(name)/index.m3u8", stream: descriptions[name]!, bandwidth: bandwidth(name))
-        }, extraTags: [SubtitleTrack.mediaTag], attributes: SubtitleTrack.variantAttribute)
+        let variants = live.filter { descriptions[$0]?.isAlternateAudio == false }
+        var audio = floorAudio.map { [MultivariantPlaylist.AudioTrack(stream: $0, uri: nil)] } ?? []
+        audio += live.filter { descriptions[$0]?.isAlternateAudio == true }.map { .init(stream: descriptions[$0]!, uri: "\($0)/\(playlist)") }
+        return MultivariantPlaylist.render(variants.map { name in
+            MultivariantPlaylist.Variant(uri: "\(name)/\(playlist)", stream: descriptions[name]!, bandwidth: bandwidth(name))
+        }, audio: audio, extraTags: [SubtitleTrack.mediaTag], attributes: SubtitleTrack.variantAttribute)
     }
+
+    /// Whether `rendition` carries media in this session (for DVR and clip requests).
+    public func isServing(_ rendition: String) -> Bool { descriptions[rendition] != nil }
+
+    /// The renditions that carry media now, with their descriptions.
+    public func currentDescriptions() -> [String: StreamDescription] { descriptions }
 
     /// `init.mp4` (nil generation: the current one) or `init-{generation}.mp4`.
     public func initialization(rendition: String, generation requested: Int?) async -> ByteBuffer? {

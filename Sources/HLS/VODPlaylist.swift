@@ -4,10 +4,11 @@ import WallClock
 /// Renders a finished recording (`EXT-X-PLAYLIST-TYPE:VOD`, `EXT-X-ENDLIST`) from a rendition's disk index.
 public enum VODPlaylist {
     /// `uriPrefix` is put before each file name (e.g. `../../live/senate/source/` for an archive page).
-    public static func render(_ entries: [SegmentDisk.IndexEntry], uriPrefix: String = "") -> String {
+    /// `live`: an `EVENT` playlist of a sitting still going on (rewinding while live): no `EXT-X-ENDLIST`.
+    public static func render(_ entries: [SegmentDisk.IndexEntry], uriPrefix: String = "", live: Bool = false) -> String {
         let target = max(1, Int((entries.map(\.duration).max() ?? 1).rounded()))
         var lines = [
-            "#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS",
+            "#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-PLAYLIST-TYPE:\(live ? "EVENT" : "VOD")", "#EXT-X-INDEPENDENT-SEGMENTS",
             "#EXT-X-TARGETDURATION:\(target)", "#EXT-X-MEDIA-SEQUENCE:\(entries.first?.msn ?? 0)",
         ]
         var generation: Int?
@@ -21,7 +22,7 @@ public enum VODPlaylist {
             lines.append("#EXTINF:\(String(format: "%.3f", entry.duration)),")
             lines.append("\(uriPrefix)\(entry.msn).m4s")
         }
-        lines.append("#EXT-X-ENDLIST")
+        if !live { lines.append("#EXT-X-ENDLIST") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -25,26 +25,41 @@ struct PackageCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip the audio-only rendition.")
     var noAudioRendition = false
 
+    @Option(name: .long, help: "auto (copy what players take, transcode the rest), always or never.")
+    var transcode = "auto"
+
+    @Option(name: .long, help: "Ladder rungs name:height:bitsPerSecond, comma-separated (360p:360:600000).")
+    var ladder = ""
+
+    @Option(name: .long, help: "libx264 preset of encoded video.")
+    var preset = "veryfast"
+
     func run() async throws {
         let logger = makeLogger(level: "warning")
-        let renditions = noAudioRendition ? [Rendition.source] : Rendition.allCases
+        guard let policy = TranscodePolicy(rawValue: transcode) else { throw ValidationError("--transcode: one of auto, always, never") }
+        var hls = ServerConfiguration.HLS()
+        hls.partTarget = partTarget
+        hls.segmentTarget = segmentTarget
+        hls.audioRendition = !noAudioRendition
+        hls.ladder = try ServerConfiguration.ladder(ladder)
+        hls.encoderPreset = preset
+        let renditions = Rendition.all(ladder: hls.ladder, maxAudioTracks: hls.maxAudioTracks)
         let root = URL(fileURLWithPath: output)
         let disk = SegmentDisk(root: root)
         let store = SegmentStore(
-            channel: "package", renditions: renditions.map(\.rawValue),
+            channel: "package", renditions: renditions,
             configuration: .init(partTarget: partTarget, segmentTarget: segmentTarget, memorySegments: 3), disk: disk
         )
-        let settings = SegmentSettings(partTarget: partTarget, segmentTarget: segmentTarget, audioRendition: !noAudioRendition)
-        let channel = LiveChannel(slug: "package", store: store, settings: settings, logger: logger)
-        await channel.start(IngestSource(url: input, pacing: .never, loop: false, maxAttempts: 1))
+        let channel = LiveChannel(slug: "package", store: store, settings: hls.segmentSettings, audioName: hls.audioName, logger: logger)
+        await channel.start(IngestSource(url: input, pacing: .never, loop: false, maxAttempts: 1, transcode: policy))
         await channel.finished()
         if case .failed(let error) = await channel.state {
             throw ValidationError("cannot package \(input): \(error)")
         }
         await disk.flush()
-        for rendition in renditions {
-            let playlist = VODPlaylist.render(disk.index(rendition: rendition.rawValue))
-            try playlist.write(to: disk.directory(rendition.rawValue).appendingPathComponent("index.m3u8"), atomically: true, encoding: .utf8)
+        for rendition in renditions where await store.isServing(rendition) {
+            let playlist = VODPlaylist.render(disk.index(rendition: rendition))
+            try playlist.write(to: disk.directory(rendition).appendingPathComponent("index.m3u8"), atomically: true, encoding: .utf8)
         }
         let multivariant = try await store.multivariantPlaylist()
         try multivariant.write(to: root.appendingPathComponent("index.m3u8"), atomically: true, encoding: .utf8)

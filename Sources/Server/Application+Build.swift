@@ -50,8 +50,8 @@ public func buildServer(
         partTarget: hls.partTarget, segmentTarget: hls.segmentTarget, window: hls.window,
         memorySegments: hls.memorySegments, blockingTimeout: hls.blockingTimeout > 0 ? hls.blockingTimeout : nil
     )
-    let renditions = hls.audioRendition ? [Rendition.source.rawValue, Rendition.audio.rawValue] : [Rendition.source.rawValue]
-    let settings = SegmentSettings(partTarget: hls.partTarget, segmentTarget: hls.segmentTarget, audioRendition: hls.audioRendition)
+    let renditions = Rendition.all(ladder: hls.ladder, maxAudioTracks: hls.maxAudioTracks)
+    let settings = hls.segmentSettings
 
     let isIngest = configuration.has(.ingest), isRelay = configuration.has(.relay)
     var channels: [String: LiveChannel] = [:]
@@ -60,7 +60,7 @@ public func buildServer(
         let disk = SegmentDisk(root: mediaRoot.appendingPathComponent(channel.slug, isDirectory: true))
         disks[channel.slug] = disk
         let store = SegmentStore(channel: channel.slug, renditions: renditions, configuration: storeConfiguration, disk: disk)
-        channels[channel.slug] = LiveChannel(slug: channel.slug, store: store, settings: settings, logger: logger)
+        channels[channel.slug] = LiveChannel(slug: channel.slug, store: store, settings: settings, audioName: hls.audioName, logger: logger)
     }
 
     let slugs = configuration.channels.map(\.slug)
@@ -97,9 +97,11 @@ public func buildServer(
     let webhookStore = try await WebhookStore.open(path: configuration.dataDirectory + "/webhooks.sqlite")
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
     if isIngest {
-        LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget).register(on: router)
+        let clips = ClipMaker(folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("clips", isDirectory: true))
+        let rewind = RewindRoutes(channels: channels, catalog: catalog, settings: hls, clips: clips)
+        LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget, rewind: rewind).register(on: router)
         InputRoutes(channels: channels, authority: authority, settings: configuration.ingest).register(on: router)
-        ArchiveRoutes(archiver: archiver, renditions: renditions).register(on: router)
+        ArchiveRoutes(archiver: archiver, renditions: renditions, clips: clips, maxClipSeconds: hls.maxClipSeconds).register(on: router)
         WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
     }
     if isRelay {

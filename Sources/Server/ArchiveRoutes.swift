@@ -9,6 +9,8 @@ import WallClock
 struct ArchiveRoutes: Sendable {
     let archiver: SittingArchiver
     let renditions: [String]
+    let clips: ClipMaker
+    let maxClipSeconds: Double
 
     func register(on router: Router<AppContext>) {
         router.get("/api/v1/sittings") { request, _ in
@@ -42,6 +44,16 @@ struct ArchiveRoutes: Sendable {
             let url: URL
             if name == "recording.mp4" {
                 url = try await archiver.recording(sitting)
+            } else if name == "clip.mp4" {
+                let query = request.uri.queryParameters
+                guard let from = query.get("from").flatMap(Double.init), let to = query.get("to").flatMap(Double.init), from >= 0, from.isFinite, to.isFinite else {
+                    throw APIError(.badRequest, code: "invalid_value", message: "from and to must be seconds into the recording", field: "from")
+                }
+                try RewindRoutes.check(span: to - from, maximum: maxClipSeconds)
+                url = try await archiver.clip(sitting, from: from, to: to, maker: clips)
+                var response = try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: "public, max-age=3600")
+                response.headers[.contentDisposition] = "attachment; filename=\"\(sitting)-\(Int(from))-\(Int(to))s.mp4\""
+                return response
             } else {
                 guard let found = archiver.folder.existingFile(sitting: sitting, [name]) else { throw APIError.notFound("sitting \(sitting) has no \(name)") }
                 url = found
@@ -55,7 +67,7 @@ struct ArchiveRoutes: Sendable {
             guard renditions.contains(rendition), let file = MediaFileName(name) else { throw APIError.notFound("no such file") }
             let (type, cache): (String, String) = switch file {
             case .playlist: (ContentType.playlist, "public, max-age=60")
-            case .initialization: (rendition == "audio" ? ContentType.audioMP4 : ContentType.videoMP4, ContentType.immutable)
+            case .initialization: (rendition.hasPrefix("audio") ? ContentType.audioMP4 : ContentType.videoMP4, ContentType.immutable)
             case .segment: (ContentType.segment, ContentType.immutable)
             default: throw APIError.notFound("no such file")
             }
@@ -65,7 +77,7 @@ struct ArchiveRoutes: Sendable {
     }
 
     static let sittingFiles = [
-        "index.m3u8": ContentType.playlist, "recording.mp4": ContentType.videoMP4,
+        "index.m3u8": ContentType.playlist, "recording.mp4": ContentType.videoMP4, "clip.mp4": ContentType.videoMP4,
         "transcript.vtt": "text/vtt; charset=utf-8", "chapters.json": "application/json; charset=utf-8",
     ]
 

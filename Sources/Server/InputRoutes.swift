@@ -24,12 +24,31 @@ struct InputRoutes: Sendable {
         let loop: Bool?
         let pacing: IngestSource.Pacing?
         let options: [String: String]?
+        let transcode: TranscodePolicy?
     }
 
     struct InputState: Encodable {
         let channel: String
         let input: String?
         let state: String
+        /// The input's `transcode` policy.
+        let transcode: TranscodePolicy?
+        /// What the current session does with each track, and what comes out; nil before the input opens.
+        let media: MediaState?
+    }
+
+    struct MediaState: Encodable {
+        struct Output: Encodable {
+            let name: String
+            let codecs: String
+            let width: Int?
+            let height: Int?
+            let frameRate: Double?
+            let language: String?
+            let transcoded: Bool
+        }
+        let tracks: [TrackDecision]
+        let renditions: [Output]
     }
 
     func register(on router: Router<AppContext>) {
@@ -37,7 +56,7 @@ struct InputRoutes: Sendable {
             let channel = try await authorized(request, context)
             let buffer = try await request.boundedBody(upTo: 16 * 1024)
             guard let body = try? JSONDecoder().decode(InputBody.self, from: Data(buffer.readableBytesView)) else {
-                throw APIError(.badRequest, code: "invalid_json", message: "the body must be {\"url\": …, \"loop\"?, \"pacing\"?, \"options\"?}")
+                throw APIError(.badRequest, code: "invalid_json", message: "the body must be {\"url\": …, \"loop\"?, \"pacing\"?, \"options\"?, \"transcode\"?: \"auto\"|\"always\"|\"never\"}")
             }
             await channel.start(try await checked(body))
             return try await state(channel, status: .accepted)
@@ -86,7 +105,7 @@ struct InputRoutes: Sendable {
         default:
             break  // a listener (udp, rtp; rtmp/rtsp with listen, srt as listener): nothing is fetched from anyone
         }
-        return IngestSource(url: url, options: options, pacing: body.pacing ?? .auto, loop: body.loop ?? false)
+        return IngestSource(url: url, options: options, pacing: body.pacing ?? .auto, loop: body.loop ?? false, transcode: body.transcode ?? .auto)
     }
 
     /// Whether an input of `scheme` connects out to its URL's host (rather than listening for a sender).
@@ -141,7 +160,17 @@ struct InputRoutes: Sendable {
     }
 
     private func state(_ channel: LiveChannel, status: HTTPResponse.Status) async throws -> Response {
-        let body = InputState(channel: channel.slug, input: await channel.source.map { redactedURL($0.url) }, state: await channel.state.name)
+        let source = await channel.source
+        let media = await channel.plan.map { plan in
+            MediaState(tracks: plan.plan.tracks, renditions: plan.renditions.map { layout in
+                let video = layout.tracks.first { $0.kind == .video }
+                return .init(name: layout.name, codecs: layout.tracks.map(\.codecString).filter { !$0.isEmpty }.joined(separator: ","),
+                             width: video?.width, height: video?.height, frameRate: video?.frameRate,
+                             language: layout.tracks.first { $0.kind == .audio }?.language, transcoded: layout.transcoded)
+            })
+        }
+        let body = InputState(channel: channel.slug, input: source.map { redactedURL($0.url) }, state: await channel.state.name,
+                              transcode: source?.transcode, media: media)
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(data: try JSONEncoder().encode(body))))
     }

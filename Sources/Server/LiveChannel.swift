@@ -13,6 +13,7 @@ public actor LiveChannel {
     public let slug: String
     public let store: SegmentStore
     private let settings: SegmentSettings
+    private let audioName: @Sendable (Int, String?) -> String
     private let logger: Logger
     private var ingest: Ingest?
     private var pump: Task<Void, Never>?
@@ -21,20 +22,26 @@ public actor LiveChannel {
     public private(set) var state: IngestState = .idle
     /// The input being ingested, nil when stopped.
     public private(set) var source: IngestSource?
+    /// What the current session copies and transcodes, and the renditions it makes (nil before the input opens).
+    public private(set) var plan: (plan: MediaPlan, renditions: [RenditionLayout])?
     private let segments: Counter
     private let reconnects: Counter
     private let liveGauge: Gauge
+    private let droppedRenditions: Counter
 
-    public init(slug: String, store: SegmentStore, settings: SegmentSettings, logger: Logger) {
+    /// `audioName`: the name people see for the audio track at a position (0: the floor) with a language.
+    public init(slug: String, store: SegmentStore, settings: SegmentSettings, audioName: @escaping @Sendable (Int, String?) -> String, logger: Logger) {
         self.slug = slug
         self.store = store
         self.settings = settings
+        self.audioName = audioName
         var logger = logger
         logger[metadataKey: "channel"] = "\(slug)"
         self.logger = logger
         segments = Counter(label: "senate_live_segments_total", dimensions: [("channel", slug)])
         reconnects = Counter(label: "senate_live_ingest_failures_total", dimensions: [("channel", slug)])
         liveGauge = Gauge(label: "senate_live_ingest_live", dimensions: [("channel", slug)])
+        droppedRenditions = Counter(label: "senate_live_renditions_dropped_total", dimensions: [("channel", slug)])
     }
 
     /// Starts ingesting `source`, first stopping (and flushing) any current input.
@@ -72,6 +79,7 @@ public actor LiveChannel {
         self.ingest = nil
         self.pump = nil
         self.source = nil
+        self.plan = nil
         await store.flush()
     }
 
@@ -82,35 +90,52 @@ public actor LiveChannel {
             if case .reconnecting = next { reconnects.increment() }
             state = next
             liveGauge.record(next.name == "live" ? 1 : 0)
-        case .sessionStarted(let tracks):
-            await store.beginSession(Self.describe(tracks, audioRendition: settings.audioRendition))
+        case .sessionStarted(let plan, let renditions):
+            self.plan = (plan, renditions)
+            let (streams, floor) = describe(renditions)
+            await store.beginSession(streams, floorAudio: floor)
         case .initialization(let rendition, let bytes):
-            await store.setInitialization(rendition: rendition.rawValue, bytes: bytes)
+            await store.setInitialization(rendition: rendition, bytes: bytes)
         case .part(let rendition, let part):
             await store.appendPart(
-                rendition: rendition.rawValue, duration: part.duration, independent: part.independent,
+                rendition: rendition, duration: part.duration, independent: part.independent,
                 programDateTime: part.programDateTime, mediaTime: part.mediaTime, bytes: part.bytes
             )
-        case .segmentEnded:
-            await store.endSegment()
-            segments.increment()
+        case .segmentEnded(let renditions):
+            await store.endSegment(renditions)
+            if renditions.contains(Rendition.source) { segments.increment() }
+        case .renditionDropped(let rendition, let reason):
+            logger.warning("rendition dropped from the playlists until the next session", metadata: ["rendition": "\(rendition)", "reason": "\(reason)"])
+            droppedRenditions.increment()
+            await store.dropRendition(rendition)
         }
     }
 
-    /// What each rendition carries, for the multivariant playlist.
-    static func describe(_ tracks: [MediaTrack], audioRendition: Bool) -> [String: StreamDescription] {
-        let video = tracks.first { $0.kind == .video }
-        let audio = tracks.first { $0.kind == .audio }
-        var streams: [String: StreamDescription] = [
-            Rendition.source.rawValue: StreamDescription(
-                codecs: tracks.map(\.codecString), width: video?.width, height: video?.height,
-                frameRate: video?.frameRate, declaredBandwidth: tracks.reduce(0) { $0 + $1.bitRate }
-            ),
-        ]
-        if audioRendition, let audio {
-            streams[Rendition.audio.rawValue] = StreamDescription(codecs: [audio.codecString], declaredBandwidth: audio.bitRate)
+    /// What each rendition carries, for the multivariant playlist, and the floor audio of every variant.
+    func describe(_ renditions: [RenditionLayout]) -> (streams: [String: StreamDescription], floor: StreamDescription?) {
+        var streams: [String: StreamDescription] = [:]
+        var floor: StreamDescription?
+        var position = 0
+        for rendition in renditions {
+            let video = rendition.tracks.first { $0.kind == .video }
+            let audio = rendition.tracks.first { $0.kind == .audio }
+            let audioDescription = audio.map { track -> StreamDescription in
+                if rendition.isAlternateAudio { position += 1 }
+                return StreamDescription(codecs: [track.codecString], declaredBandwidth: track.bitRate, language: LanguageTag.bcp47(track.language),
+                                         name: audioName(rendition.isAlternateAudio ? position : 0, track.language), channels: track.channels,
+                                         isAlternateAudio: rendition.isAlternateAudio)
+            }
+            if floor == nil, !rendition.isAlternateAudio, let audioDescription { floor = audioDescription }
+            if let video {
+                streams[rendition.name] = StreamDescription(
+                    codecs: rendition.tracks.map(\.codecString), width: video.width, height: video.height,
+                    frameRate: video.frameRate, declaredBandwidth: rendition.tracks.reduce(0) { $0 + $1.bitRate }
+                )
+            } else if let audioDescription {
+                streams[rendition.name] = audioDescription
+            }
         }
-        return streams
+        return (streams, floor)
     }
 
     private static func metadata(_ state: IngestState) -> Logger.Metadata {

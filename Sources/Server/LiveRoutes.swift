@@ -1,13 +1,16 @@
 import HLS
 import HTTPTypes
 import Hummingbird
+import Media
 
 /// `GET /live/{channel}/index.m3u8` and `GET /live/{channel}/{rendition}/{file}`.
 struct LiveRoutes: Sendable {
     let channels: [String: LiveChannel]
     let segmentTarget: Double
+    let rewind: RewindRoutes
 
     func register(on router: Router<AppContext>) {
+        rewind.register(on: router)
         router.get("/live/:channel/index.m3u8") { _, context in
             let store = try store(context)
             let text = try await hls { try await store.multivariantPlaylist() }
@@ -19,8 +22,11 @@ struct LiveRoutes: Sendable {
             guard let file = MediaFileName(context.parameters.get("file") ?? "") else { throw APIError.notFound("no such file") }
             if rendition == SubtitleTrack.rendition { return try await subtitles(store, file) }
             guard store.renditions.contains(rendition) else { throw APIError.notFound("no rendition \(rendition)") }
-            let mediaType = rendition == "audio" ? ContentType.audioMP4 : ContentType.videoMP4
+            let mediaType = rendition.hasPrefix(Rendition.audio) ? ContentType.audioMP4 : ContentType.videoMP4
             switch file {
+            case .dvrPlaylist:
+                let text = try await rewind.dvrPlaylist(channels[context.parameters.get("channel") ?? ""]!, rendition: rendition)
+                return Self.response(text, contentType: ContentType.playlist, cache: "public, max-age=1")
             case .playlist:
                 let query = request.uri.queryParameters
                 let blocking = try await hls { try BlockingRequest.parse(msn: query.get("_HLS_msn"), part: query.get("_HLS_part")) }

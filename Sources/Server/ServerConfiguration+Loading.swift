@@ -61,6 +61,13 @@ extension ServerConfiguration {
         if let memory = try number("MEMORY_SEGMENTS", Int.self) { hls.memorySegments = memory }
         if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
         if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
+        if let ladder = environment["SENATE_LIVE_LADDER"] { hls.ladder = try Self.ladder(ladder) }
+        if let count = try number("MAX_AUDIO_TRACKS", Int.self) { hls.maxAudioTracks = count }
+        if let names = value("AUDIO_NAMES") { hls.audioNames = names.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let preset = value("ENCODER_PRESET") { hls.encoderPreset = preset }
+        if let bitrate = try number("SOURCE_BITRATE", Int.self) { hls.sourceBitrate = bitrate }
+        if let hours = try number("DVR_WINDOW", Double.self) { hls.dvrWindow = hours }
+        if let seconds = try number("MAX_CLIP_SECONDS", Double.self) { hls.maxClipSeconds = seconds }
         if let secret = value("AUTH_SECRET") { auth.secret = secret }
         if let folder = value("INPUT_FILE_ROOT") { ingest.fileRoot = folder }
         if let hosts = value("INPUT_ALLOW_HOSTS") { ingest.allowHosts = Self.list(hosts) }
@@ -106,12 +113,29 @@ extension ServerConfiguration {
             if let loop = try flag(prefix + "LOOP") { channels[index].input?.loop = loop }
             if let seconds = try number(prefix + "OPEN_TIMEOUT", Double.self) { channels[index].input?.openTimeout = seconds }
             if let seconds = try number(prefix + "READ_TIMEOUT", Double.self) { channels[index].input?.readTimeout = seconds }
+            if let policy = value(prefix + "TRANSCODE") {
+                guard let parsed = TranscodePolicy(rawValue: policy) else {
+                    throw ConfigurationError(key: "SENATE_LIVE_" + prefix + "TRANSCODE", "one of auto, always, never")
+                }
+                channels[index].input?.transcode = parsed
+            }
             if let pacing = value(prefix + "PACING") {
                 guard let parsed = IngestSource.Pacing(rawValue: pacing) else {
                     throw ConfigurationError(key: "SENATE_LIVE_" + prefix + "PACING", "one of auto, always, never")
                 }
                 channels[index].input?.pacing = parsed
             }
+        }
+    }
+
+    /// `SENATE_LIVE_LADDER`: `name:height:bitsPerSecond` rungs, comma-separated (`360p:360:600000`); empty: none.
+    public static func ladder(_ text: String) throws -> [LadderRung] {
+        try list(text).map { entry in
+            let fields = entry.split(separator: ":").map(String.init)
+            guard fields.count == 3, let height = Int(fields[1]), let bitrate = Int(fields[2]) else {
+                throw ConfigurationError(key: "SENATE_LIVE_LADDER", "'\(entry)' is not name:height:bitsPerSecond")
+            }
+            return LadderRung(name: fields[0], height: height, bitrate: bitrate)
         }
     }
 
@@ -140,6 +164,24 @@ extension ServerConfiguration {
         guard (1...10).contains(hls.segmentTarget) else { throw ConfigurationError(key: "hls.segmentTarget", "must be 1–10 seconds") }
         guard hls.segmentTarget >= hls.partTarget * 2 else { throw ConfigurationError(key: "hls.segmentTarget", "must hold at least two parts") }
         guard hls.window >= 3 else { throw ConfigurationError(key: "hls.window", "must be at least 3 segments") }
+        var rungNames = Set<String>()
+        for rung in hls.ladder {
+            // A rung's name is a URL path component next to the fixed renditions.
+            guard rung.name.range(of: "^[a-z0-9][a-z0-9_-]{0,31}$", options: .regularExpression) != nil,
+                  !Rendition.all(ladder: [], maxAudioTracks: 8).contains(rung.name), !["subtitles", "dvr"].contains(rung.name), rungNames.insert(rung.name).inserted else {
+                throw ConfigurationError(key: "hls.ladder", "rung name '\(rung.name)' must match [a-z0-9][a-z0-9_-]{0,31}, be unique and not name another rendition")
+            }
+            guard (90...2160).contains(rung.height) else { throw ConfigurationError(key: "hls.ladder", "rung \(rung.name): height must be 90–2160") }
+            guard (50_000...50_000_000).contains(rung.bitrate) else { throw ConfigurationError(key: "hls.ladder", "rung \(rung.name): bitrate must be 50000–50000000 bits per second") }
+        }
+        guard (1...8).contains(hls.maxAudioTracks) else { throw ConfigurationError(key: "hls.maxAudioTracks", "must be 1–8") }
+        let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        guard presets.contains(hls.encoderPreset) else { throw ConfigurationError(key: "hls.encoderPreset", "one of \(presets.joined(separator: ", "))") }
+        guard hls.sourceBitrate == 0 || (100_000...50_000_000).contains(hls.sourceBitrate) else {
+            throw ConfigurationError(key: "hls.sourceBitrate", "0 (by height) or 100000–50000000 bits per second")
+        }
+        guard (0...168).contains(hls.dvrWindow) else { throw ConfigurationError(key: "hls.dvrWindow", "must be 0–168 hours") }
+        guard (1...7200).contains(hls.maxClipSeconds) else { throw ConfigurationError(key: "hls.maxClipSeconds", "must be 1–7200 seconds") }
         guard auth.secret.isEmpty || auth.secret.utf8.count >= 32 else {
             throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
         }

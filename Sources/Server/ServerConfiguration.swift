@@ -57,6 +57,42 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var audioRendition = true
         /// Longest wait of a blocking playlist or preload-hint request, seconds; 0: three target durations.
         public var blockingTimeout = 0.0
+        /// Lower video renditions encoded from the decoded source, for weak connections (each costs CPU:
+        /// see the README's ladder figures). Rungs at or above the source's height are skipped.
+        public var ladder: [LadderRung] = []
+        /// Audio tracks kept from an input (the first is the floor, the others interpretation).
+        public var maxAudioTracks = 4
+        /// Names of the audio tracks by position, Thai first; missing ones get a name from their language.
+        public var audioNames: [String] = []
+        /// libx264 preset of encoded video (`ultrafast` … `medium`): slower presets look better per bit and
+        /// cost more CPU.
+        public var encoderPreset = "veryfast"
+        /// Bits per second of a `source` we encode (an input no player takes); 0 picks one from its height.
+        public var sourceBitrate = 0
+        /// Hours a viewer may rewind while live when no sitting is open (during a sitting: to its start).
+        public var dvrWindow = 6.0
+        /// Longest clip (`clip.mp4`), seconds.
+        public var maxClipSeconds = 600.0
+
+        public init() {}
+
+        /// What the segmenter is told.
+        public var segmentSettings: SegmentSettings {
+            SegmentSettings(partTarget: partTarget, segmentTarget: segmentTarget, audioRendition: audioRendition, ladder: ladder,
+                            maxAudioTracks: maxAudioTracks, encoderPreset: encoderPreset, sourceBitrate: sourceBitrate)
+        }
+
+        /// The audio track name at `position` (0: the floor) with language `language` (ISO 639-2).
+        @Sendable public func audioName(position: Int, language: String?) -> String {
+            if position < audioNames.count, !audioNames[position].isEmpty { return audioNames[position] }
+            if position == 0 { return "เสียงในห้องประชุม / Floor" }
+            switch language {
+            case "eng": return "ล่ามภาษาอังกฤษ / English interpretation"
+            case "tha": return "ล่ามภาษาไทย / Thai interpretation"
+            case let code?: return "ล่าม (\(code)) / Interpretation (\(code))"
+            case nil: return "ล่าม \(position) / Interpretation \(position)"
+            }
+        }
     }
 
     /// One channel and its live input.
@@ -78,6 +114,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var loop: Bool? = nil
         public var openTimeout: Double? = nil
         public var readTimeout: Double? = nil
+        /// `auto` (default), `always` or `never`: see `TranscodePolicy`.
+        public var transcode: TranscodePolicy? = nil
 
         public init(url: String, loop: Bool? = nil) {
             self.url = url
@@ -87,7 +125,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var source: IngestSource {
             IngestSource(
                 url: url, options: options ?? [:], pacing: pacing ?? .auto, loop: loop ?? false,
-                openTimeout: openTimeout ?? 10, readTimeout: readTimeout ?? 5
+                openTimeout: openTimeout ?? 10, readTimeout: readTimeout ?? 5, transcode: transcode ?? .auto
             )
         }
     }
@@ -240,7 +278,10 @@ extension ServerConfiguration.TLS {
 }
 
 extension ServerConfiguration.HLS {
-    enum CodingKeys: String, CodingKey { case partTarget, segmentTarget, window, memorySegments, audioRendition, blockingTimeout }
+    enum CodingKeys: String, CodingKey {
+        case partTarget, segmentTarget, window, memorySegments, audioRendition, blockingTimeout, ladder, maxAudioTracks, audioNames
+        case encoderPreset, sourceBitrate, dvrWindow, maxClipSeconds
+    }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         partTarget = try container.decodeIfPresent(Double.self, forKey: .partTarget) ?? partTarget
@@ -249,6 +290,13 @@ extension ServerConfiguration.HLS {
         memorySegments = try container.decodeIfPresent(Int.self, forKey: .memorySegments) ?? memorySegments
         audioRendition = try container.decodeIfPresent(Bool.self, forKey: .audioRendition) ?? audioRendition
         blockingTimeout = try container.decodeIfPresent(Double.self, forKey: .blockingTimeout) ?? blockingTimeout
+        ladder = try container.decodeIfPresent([LadderRung].self, forKey: .ladder) ?? ladder
+        maxAudioTracks = try container.decodeIfPresent(Int.self, forKey: .maxAudioTracks) ?? maxAudioTracks
+        audioNames = try container.decodeIfPresent([String].self, forKey: .audioNames) ?? audioNames
+        encoderPreset = try container.decodeIfPresent(String.self, forKey: .encoderPreset) ?? encoderPreset
+        sourceBitrate = try container.decodeIfPresent(Int.self, forKey: .sourceBitrate) ?? sourceBitrate
+        dvrWindow = try container.decodeIfPresent(Double.self, forKey: .dvrWindow) ?? dvrWindow
+        maxClipSeconds = try container.decodeIfPresent(Double.self, forKey: .maxClipSeconds) ?? maxClipSeconds
     }
 }
 

@@ -122,6 +122,8 @@ actor SittingArchiver {
             var timeline = RecordingTimeline(segments: [])
             for rendition in renditions {
                 let all = disk.index(rendition: rendition)
+                // Renditions the channel never made (no ladder rung, no second language) have no folder.
+                if all.isEmpty && rendition != renditions.first { continue }
                 let wanted = Set(RecordingTimeline.select(all.map(Self.recorded), from: start, to: end).map(\.msn))
                 var entries = all.filter { wanted.contains($0.msn) }
                 let names = Set(entries.map { "init-\($0.initGeneration).mp4" }).sorted() + entries.map { "\($0.msn).m4s" }
@@ -173,6 +175,7 @@ actor SittingArchiver {
         }
         guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
         let runs = Self.runs(segments, in: base.appendingPathComponent(renditions[0], isDirectory: true))
+        let alternates = await offThePool { [renditions] in Self.alternateAudio(segments, in: base, renditions: renditions) }
         let output = base.appendingPathComponent("recording.mp4")
         let marks = chapters.map { RecordingExport.Chapter(title: "\($0.number). \($0.title)", start: $0.start, end: $0.end) }
         let started = ContinuousClock.now
@@ -180,7 +183,9 @@ actor SittingArchiver {
         let skipped: Int
         do {
             skipped = try await withTaskCancellationHandler {
-                try await offThePool { try RecordingExport.write(runs: runs, chapters: marks, to: output) { cancelled.load(ordering: .relaxed) } }
+                try await offThePool {
+                    try RecordingExport.write(runs: runs, alternateAudio: alternates, chapters: marks, title: summary.title, to: output) { cancelled.load(ordering: .relaxed) }
+                }
             } onCancel: {
                 cancelled.store(true, ordering: .relaxed)
             }
@@ -219,6 +224,31 @@ actor SittingArchiver {
         let oldestOpen = ((try? await catalog.openSittings()) ?? []).map(\.startedAt).min() ?? now
         let mediaCutoff = min(cutoff, now.addingTimeInterval(-3600), oldestOpen.addingTimeInterval(-60))
         await offThePool { LiveMediaPruner.prune(folders, olderThan: mediaCutoff) }
+    }
+
+    /// The interpretation tracks of an archived sitting that have every segment the picture has, as runs
+    /// matching the picture's. Blocking (file checks).
+    static func alternateAudio(_ segments: [RecordedSegment], in base: URL, renditions: [String]) -> [[RecordingExport.Run]] {
+        renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { runs(segments, in: base.appendingPathComponent($0, isDirectory: true)) }.filter { runs in
+            runs.allSatisfy { $0.files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
+        }
+    }
+
+    /// A clip of an archived sitting: `from`…`to` seconds into its recording.
+    func clip(_ sitting: String, from: Double, to: Double, maker: ClipMaker) async throws -> URL {
+        guard let summary = try await catalog.detail(sitting: sitting)?.sitting, ArchiveFolder.isValid(sitting: sitting) else { throw APIError.notFound("no sitting \(sitting)") }
+        let base = folder.folder(sitting)
+        guard let data = await offThePool({ try? Data(contentsOf: base.appendingPathComponent("segments.json")) }),
+              let segments = try? JSONDecoder.archive.decode([RecordedSegment].self, from: data), !segments.isEmpty else {
+            throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no archived media yet")
+        }
+        let chapters = await offThePool { (try? Data(contentsOf: base.appendingPathComponent("chapters.json"))).flatMap { try? JSONDecoder.archive.decode(ChaptersFile.self, from: $0) }?.chapters ?? [] }
+        let title = chapters.last { $0.start <= from }.map { "\($0.number). \($0.title)" } ?? summary.title
+        let audio = renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { base.appendingPathComponent($0, isDirectory: true) }
+        return try await maker.clip(.init(
+            key: "\(sitting)-\(Int(from * 1000))-\(Int(to * 1000))", segments: segments, video: base.appendingPathComponent(renditions[0], isDirectory: true),
+            alternateAudio: audio, span: from...to, title: title
+        ))
     }
 
     /// Consecutive segments that share an init segment and have no discontinuity between them.
