@@ -8,12 +8,24 @@ enum Fixtures {
         return url
     }()
 
-    /// A clip of `seconds`, 320x240 at 25 fps, GOP 1 s. `faststart`: moov before mdat.
-    static func clip(seconds: Int = 6, faststart: Bool = true) throws -> URL {
-        let url = folder.appendingPathComponent("clip-\(seconds)-\(faststart ? "fast" : "plain").mp4")
+    /// A clip of `seconds`, 320x240 (or `size`) at 25 fps, GOP 1 s. `faststart`: moov before mdat.
+    static func clip(seconds: Int = 6, faststart: Bool = true, size: String = "320x240") throws -> URL {
+        let url = folder.appendingPathComponent("clip-\(seconds)-\(faststart ? "fast" : "plain")-\(size).mp4")
         if FileManager.default.fileExists(atPath: url.path) { return url }
-        var arguments = lavfiInputs + ["-t", "\(seconds)"] + encoding
+        let inputs = lavfiInputs.map { $0.replacingOccurrences(of: "size=320x240", with: "size=\(size)") }
+        var arguments = inputs + ["-t", "\(seconds)"] + encoding
         if faststart { arguments += ["-movflags", "+faststart"] }
+        let result = try Tool.run("ffmpeg", arguments + ["-y", url.path])
+        guard result.succeeded else { throw FixtureError(message: "ffmpeg failed: \(result.stderr.suffix(500))") }
+        return url
+    }
+
+    /// A clip with two audio tracks, the floor (`tha`, 440 Hz) and an interpretation (`eng`, 880 Hz).
+    static func bilingualClip(seconds: Int = 10) throws -> URL {
+        let url = folder.appendingPathComponent("bilingual-\(seconds).mp4")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        let arguments = lavfiInputs + ["-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "\(seconds)", "-map", "0", "-map", "1", "-map", "2"]
+            + encoding + ["-metadata:s:a:0", "language=tha", "-metadata:s:a:1", "language=eng", "-movflags", "+faststart"]
         let result = try Tool.run("ffmpeg", arguments + ["-y", url.path])
         guard result.succeeded else { throw FixtureError(message: "ffmpeg failed: \(result.stderr.suffix(500))") }
         return url
