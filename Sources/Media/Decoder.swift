@@ -29,7 +29,7 @@ final class Decoder {
 
     /// Decodes `packet` (nil: drain at the end) and hands each frame, its `pts` set to the best-effort
     /// timestamp, to `body`; the frame is reused after `body` returns. A packet the decoder refuses (a corrupt
-    /// GOP) throws `transcodeFailed`, and the decoder goes on with the next one.
+    /// GOP) throws `invalidData`, and the decoder goes on with the next one.
     func decode(_ packet: UnsafeMutablePointer<AVPacket>?, _ body: (Frame) throws -> Void) throws {
         let sent = avcodec_send_packet(context, packet)
         var refused: Int32?
@@ -43,6 +43,6 @@ final class Decoder {
             guard frame.pointer.pointee.pts != cffmpeg_nopts_value() else { continue }
             try body(frame)
         }
-        if let refused { throw MediaError(.transcodeFailed, "the decoder refused a packet: \(MediaError.ffmpegText(refused))") }
+        if let refused { throw MediaError(.invalidData, "the decoder refused a packet: \(MediaError.ffmpegText(refused))") }
     }
 }

@@ -16,6 +16,8 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         case streamsChanged = "media.streams_changed"
         /// A decoder, filter or encoder could not be set up or failed.
         case transcodeFailed = "media.transcode_failed"
+        /// A decoder refused a packet (a corrupt GOP); it recovers at the next keyframe.
+        case invalidData = "media.invalid_data"
     }
 
     public let code: Code

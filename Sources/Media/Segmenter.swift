@@ -190,7 +190,7 @@ final class Segmenter {
                     packet.pointer.pointee.stream_index = Int32(key)
                     try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
                 }
-            } catch let error as MediaError where error.code == .transcodeFailed && error.message.hasPrefix("the decoder refused") {
+            } catch let error as MediaError where error.code == .invalidData {
                 audioErrors += 1
                 if audioErrors == 1 || audioErrors % 100 == 0 {
                     logger.warning("audio decoder refused packets (corrupt input?)", metadata: ["stream": "\(index)", "count": "\(audioErrors)", "error": "\(error)"])

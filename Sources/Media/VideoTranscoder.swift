@@ -100,7 +100,13 @@ final class VideoTranscoder: @unchecked Sendable {
     }
 
     /// Ends the session: the thread drains what is queued, closes the last segment, and stops. Waits for it.
+    /// A live input's transcoder more than about a second behind gives up its backlog instead, so a stop or
+    /// an input switch never waits on a slow encoder.
     func finish() {
+        if !waitForEncoder && queue.count > 100 {
+            logger.notice("transcoder: the backlog is dropped at the end of the session", metadata: ["queued": "\(queue.count)"])
+            abandon()
+        }
         queue.close()
         done.wait()
     }
@@ -127,8 +133,10 @@ final class VideoTranscoder: @unchecked Sendable {
                     if let next = pending.first, dts >= next.pts { heldAudio.append((packet, dts)) } else { try writeAudio(packet) }
                 case .boundary(let boundary):
                     if boundary.kind == .first { partDate = boundary.programDateTime } else { pending.append(boundary) }
+                    // A decoder that gives no pictures (a broken stream) must not pile up cuts and audio.
+                    if pending.count > 32 { try cut(pending.removeFirst()) }
                 }
-            } catch let error as MediaError where error.code == .transcodeFailed && error.message.hasPrefix("the decoder refused") {
+            } catch let error as MediaError where error.code == .invalidData {
                 decodeErrors += 1
                 // A corrupt GOP: the decoder recovers at the next keyframe. Logged now and then, not per packet.
                 if decodeErrors == 1 || decodeErrors % 100 == 0 {
