@@ -32,9 +32,9 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.http.port = port
         configuration.dataDirectory = dataDir
         configuration.channels = [.init(slug: "senate", input: .init(url: input, loop: true))]
-        // A low rendition for weak connections next to the copied source (about a fifth of a core here:
-        // see the README's ladder figures); SENATE_LIVE_LADDER="" turns it off.
-        configuration.hls.ladder = [LadderRung(name: "360p", height: 360, bitrate: 600_000)]
+        // A low rendition for weak connections next to the copied 360p source (the README's ladder figures
+        // give its CPU cost); SENATE_LIVE_LADDER="" turns it off.
+        configuration.hls.ladder = [LadderRung(name: "240p", height: 240, bitrate: 400_000)]
         try configuration.apply(environment: ProcessInfo.processInfo.environment)
         // A secret of this run unless one is given: nothing printed in a README signs tokens here.
         if configuration.auth.secret.isEmpty { configuration.auth.secret = Self.randomSecret() }
