@@ -54,6 +54,8 @@ final class Segmenter {
         anchor = nil
         sentFirstBoundary = false
         audioErrors = 0
+        audioTranscoders = [:]
+        transcoder = nil
         let plan = MediaPlan(policy: policy, video: input.videoStream.map(input.summary), audio: input.audioStreams.map(input.summary),
                              ladder: settings.ladder, maxAudioTracks: settings.maxAudioTracks)
         for track in plan.tracks {
@@ -68,7 +70,12 @@ final class Segmenter {
         for decision in plan.audio {
             let index = decision.index
             if decision.action == .transcode {
-                let transcoder = try AudioTranscoder(stream: input.stream(index))
+                // A track whose decoder cannot be set up is left out; the others play.
+                let transcoder: AudioTranscoder
+                do { transcoder = try AudioTranscoder(stream: input.stream(index)) } catch {
+                    logger.error("track \(index) cannot be transcoded; it is left out", metadata: ["error": "\(error)"])
+                    continue
+                }
                 audioTranscoders[index] = transcoder
                 var track = MediaTrack(kind: .audio, codecName: "aac", codecString: CodecString.make(transcoder.encoder.parameters))
                 track.sampleRate = 48_000
@@ -98,13 +105,18 @@ final class Segmenter {
                         reference: video.index, tracks: [input.track(video.index)] + (floor.map { [$0.track] } ?? []))
             }
             if plan.decodesVideo {
-                let transcoder = try VideoTranscoder(
-                    input: input, stream: video.index, targets: targets(input, plan, video.index), preset: settings.encoderPreset,
-                    floorAudio: floor?.input, floorTrack: floor?.track, segmentTarget: settings.segmentTarget,
-                    waitForEncoder: waitForEncoder, emit: emit, logger: logger
-                )
-                self.transcoder = transcoder
-                layouts.insert(contentsOf: transcoder.layouts, at: plan.encodesSource ? 0 : layouts.count)
+                do {
+                    let transcoder = try VideoTranscoder(
+                        input: input, stream: video.index, targets: targets(input, plan, video.index), preset: settings.encoderPreset,
+                        floorAudio: floor?.input, floorTrack: floor?.track, segmentTarget: settings.segmentTarget,
+                        waitForEncoder: waitForEncoder, emit: emit, logger: logger
+                    )
+                    self.transcoder = transcoder
+                    layouts.insert(contentsOf: transcoder.layouts, at: plan.encodesSource ? 0 : layouts.count)
+                } catch {
+                    // The channel serves what it can: the copied renditions, the audio.
+                    logger.error("the video cannot be transcoded; its encoded renditions are left out", metadata: ["error": "\(error)"])
+                }
             }
         } else if let floor {
             referenceStream = plan.audio[0].index
