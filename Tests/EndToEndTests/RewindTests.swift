@@ -26,8 +26,11 @@ extension EndToEnd {
             #expect(multivariant.contains("RESOLUTION=240x180") && multivariant.contains("180p/index.m3u8"), "\(multivariant)")
             #expect(multivariant.contains(#"LANGUAGE="en",NAME="ล่ามภาษาอังกฤษ / English interpretation",DEFAULT=NO,AUTOSELECT=YES,CHANNELS="2",URI="audio2/index.m3u8""#))
 
-            // Chromium: a seek 60 s back plays, then back to live (the script waits until 75 s are recorded).
-            let run = try Tool.run("python3", [Self.scripts.appendingPathComponent("dvr_check.py").path, server.baseURL, "--wait", "75"], timeout: 300)
+            // Chromium: a seek 60 s back plays (picture and sound, and the English interpretation rewound), back
+            // to live, the forced low rendition, the language choice (the script waits until 75 s are recorded).
+            let run = try Tool.run("python3", [
+                Self.scripts.appendingPathComponent("dvr_check.py").path, server.baseURL, "--wait", "75", "--rendition", "180p", "--require-ladder", "--require-languages",
+            ], timeout: 420)
             #expect(run.succeeded, "\(run.stderr)\n\(run.stdout)\nserver log:\n\(server.log.suffix(3000))")
             print("dvr check: \(run.stdout)")
 

@@ -11,6 +11,7 @@ Prints one JSON line of measurements; exits non-zero with the reason on the firs
 """
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
@@ -164,6 +165,7 @@ def check_archive(page, sitting):
     wait(lambda: shown(page, '#agenda li[data-item="i2"][aria-current="true"]'), 5, "chapter 2 marked")
     measured["chapterOffset"] = chapter["offset"]
     assert len(page.find_elements(By.CSS_SELECTOR, "video track[kind=captions]")) == 1
+    check_archive_clip(page, sitting)
     page.save_screenshot(os.path.join(SHOTS, "archive-sitting.png"))
 
     page.get(f"{BASE}/archive/{sitting}?t=3")
@@ -178,6 +180,25 @@ def check_archive(page, sitting):
     page.save_screenshot(os.path.join(SHOTS, "archive-search.png"))
     hit.click()
     wait(lambda: page.execute_script("return document.getElementById('video').readyState") >= 1 and current_time(page) > 0, 30, "the hit opens the recording at its moment")
+
+
+def check_archive_clip(page, sitting):
+    """Mark in, a moment of playback, mark out: a link to the MP4 of that span of the recording."""
+    page.execute_script("document.getElementById('video').play()")
+    wait(lambda: not page.execute_script("return document.getElementById('video').paused"), 10, "the recording plays")
+    page.find_element(By.ID, "mark-in").click()
+    start = current_time(page)
+    wait(lambda: current_time(page) > start + 2.2, 15, "two seconds of the recording play")
+    page.find_element(By.ID, "mark-out").click()
+    link = wait(lambda: (lambda a: a if a.is_displayed() and a.get_attribute("href") else None)(page.find_element(By.ID, "clip-link")), 5, "the clip link")[0]
+    href = link.get_attribute("href")
+    match = re.search(rf"/archive/{re.escape(sitting)}/clip\.mp4\?from=(\d+)&to=(\d+)$", href)
+    assert match and int(match.group(2)) > int(match.group(1)), f"clip link {href}"
+    with urllib.request.urlopen(href, timeout=120) as reply:
+        body = reply.read()
+        assert reply.status == 200 and body[4:8] == b"ftyp", f"clip: {reply.status} {body[:16]!r}"
+        assert "attachment" in (reply.headers.get("Content-Disposition") or ""), dict(reply.headers)
+    measured["archiveClip"] = {"from": int(match.group(1)), "to": int(match.group(2)), "bytes": len(body)}
 
 
 def check_embed_and_fallback(page):

@@ -24,4 +24,4 @@ new EventFeed(channel, {
 }).start();
 label();
 render();
-new LivePlayer(document.getElementById("video")).play(`/live/${channel}/index.m3u8`);
+new LivePlayer(document.getElementById("video"), { rendition: new URLSearchParams(location.search).get("rendition") }).play(`/live/${channel}/index.m3u8`);

@@ -9,7 +9,9 @@ export function attributes(line) {
   return result;
 }
 
-/** A multivariant playlist's variants: [{uri, bandwidth, codecs, resolution, audioOnly}], best first. */
+/** A multivariant playlist's variants: [{uri, name, bandwidth, codecs, resolution, height, frameRate, audioOnly}],
+ * best first. `name` is the rendition's folder (`source`, `hevc`, `360p`, `audio`). The array also carries
+ * `audio`: the playlist's audio renditions (see `parseAudioMedia`). */
 export function parseMultivariant(text, base) {
   const variants = [];
   const lines = text.split("\n").map((line) => line.trim());
@@ -19,12 +21,55 @@ export function parseMultivariant(text, base) {
     const uri = lines.slice(i + 1).find((line) => line && !line.startsWith("#"));
     if (!uri) continue;
     const codecs = tag.CODECS ?? "avc1.42E01E,mp4a.40.2";
+    const href = new URL(uri, base).href;
+    const resolution = tag.RESOLUTION ?? null;
     variants.push({
-      uri: new URL(uri, base).href, bandwidth: parseInt(tag.BANDWIDTH ?? "0", 10), codecs, resolution: tag.RESOLUTION ?? null,
+      uri: href, name: renditionName(href), bandwidth: parseInt(tag.BANDWIDTH ?? "0", 10), codecs, resolution,
+      height: resolution ? parseInt(resolution.split("x")[1], 10) || null : null,
+      frameRate: tag["FRAME-RATE"] ? parseFloat(tag["FRAME-RATE"]) : null,
       audioOnly: !/avc1|avc3|hvc1|hev1|av01|vp09/.test(codecs),
     });
   }
-  return variants.sort((a, b) => (a.audioOnly - b.audioOnly) || (b.bandwidth - a.bandwidth));
+  variants.sort((a, b) => (a.audioOnly - b.audioOnly) || (b.bandwidth - a.bandwidth));
+  variants.audio = parseAudioMedia(text, base);
+  return variants;
+}
+
+/** A multivariant playlist's `EXT-X-MEDIA:TYPE=AUDIO` renditions, in playlist order:
+ * [{name, language, groupId, default, autoselect, channels, uri, rendition}]. `uri` is null for the track
+ * muxed into every variant (the floor); `rendition` is the folder of a separate one (`audio2`). */
+export function parseAudioMedia(text, base) {
+  const tracks = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line.startsWith("#EXT-X-MEDIA:")) continue;
+    const tag = attributes(line);
+    if (tag.TYPE !== "AUDIO") continue;
+    const uri = tag.URI ? new URL(tag.URI, base).href : null;
+    tracks.push({
+      name: tag.NAME ?? tag.LANGUAGE ?? "", language: tag.LANGUAGE ?? null, groupId: tag["GROUP-ID"] ?? null,
+      default: tag.DEFAULT === "YES", autoselect: tag.AUTOSELECT === "YES", channels: tag.CHANNELS ?? null,
+      uri, rendition: uri ? renditionName(uri) : null,
+    });
+  }
+  return tracks;
+}
+
+/** The rendition folder of a playlist URI: `…/live/senate/360p/index.m3u8` → `360p`. */
+export function renditionName(uri) {
+  const parts = new URL(uri, "http://x/").pathname.split("/").filter(Boolean);
+  return parts.length >= 2 ? decodeURIComponent(parts.at(-2)) : "";
+}
+
+/** A media playlist's segments for a seek bar or a segment player: first and last wall-clock time (ms) of
+ * the media listed, and the segment holding `wall` (the last segment at or before it), or null. */
+export function segmentAt(playlist, wall) {
+  const segments = playlist.segments.filter((segment) => segment.complete && segment.wall !== null);
+  let found = null;
+  for (const segment of segments) {
+    if (segment.wall <= wall) found = segment; else break;
+  }
+  return found ?? segments[0] ?? null;
 }
 
 /** A live media playlist: its segments (with parts, program-date-time, init section), the preload hint

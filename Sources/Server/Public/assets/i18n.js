@@ -18,6 +18,9 @@ const strings = {
     error: "ผิดพลาด", needToken: "ใส่โทเค็นผู้ควบคุมก่อน", item: "วาระ", none: "ไม่ระบุ", play: "เล่น", seekTo: "ไปยัง",
     duration: "ความยาว", recording: "ไฟล์บันทึก (MP4)", liveNow: "กำลังถ่ายทอดสด", state: "สถานะ", open: "กำลังประชุม",
     behind: "ช้ากว่าสด {s} วินาที", instantEvents: "แสดงความคืบหน้าทันที (ไม่รอภาพ)", waitingBroadcast: "รอสัญญาณถ่ายทอด…",
+    audioTrack: "ภาษาเสียง", quality: "ความคมชัด", auto: "อัตโนมัติ", source: "ต้นฉบับ", rewind: "ย้อนดูการถ่ายทอด",
+    backToLive: "กลับไปยังภาพสด", rewindFrom: "ย้อนได้ถึง", onScreen: "ภาพขณะนี้", markIn: "ตั้งจุดเริ่มคลิป", markOut: "ตั้งจุดจบคลิป",
+    clipDownload: "ดาวน์โหลดคลิป (MP4)", clipOrder: "จุดจบต้องอยู่หลังจุดเริ่ม", clipNothing: "ยังไม่มีภาพให้ตั้งจุด",
   },
   en: {
     live: "LIVE", offline: "Off air", suspended: "Suspended", ended: "Sitting closed", connecting: "Connecting…",
@@ -36,6 +39,9 @@ const strings = {
     error: "Error", needToken: "Enter an operator token first", item: "Item", none: "None", play: "Play", seekTo: "Go to",
     duration: "Duration", recording: "Recording (MP4)", liveNow: "Live now", state: "State", open: "In session",
     behind: "{s} s behind live", instantEvents: "Show progress at once (ahead of the picture)", waitingBroadcast: "Waiting for the broadcast…",
+    audioTrack: "Audio", quality: "Quality", auto: "Auto", source: "Source", rewind: "Rewind the broadcast",
+    backToLive: "Back to live", rewindFrom: "Rewind to", onScreen: "On screen", markIn: "Mark in", markOut: "Mark out",
+    clipDownload: "Download clip (MP4)", clipOrder: "Mark out must come after mark in", clipNothing: "No picture to mark yet",
   },
 };
 
@@ -78,6 +84,12 @@ export function setupLanguage() {
 export function formatTime(value) {
   const date = value instanceof Date ? value : new Date(value);
   return date.toLocaleString(lang === "th" ? "th-TH" : "en-GB", { timeZone: "Asia/Bangkok", dateStyle: "medium", timeStyle: "short" });
+}
+
+/** A wall-clock time of day to the second, Bangkok time (the DVR seek bar, clip marks). */
+export function formatClock(value) {
+  const date = value instanceof Date ? value : new Date(value);
+  return date.toLocaleTimeString(lang === "th" ? "th-TH" : "en-GB", { timeZone: "Asia/Bangkok", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 }
 
 export function formatOffset(seconds) {

@@ -4,17 +4,33 @@
 // the preload hint ahead, starts `PART-HOLD-BACK` from the live edge and keeps there with a gentle
 // playbackRate (≤ 1.1). Media only ever goes forward: nothing already appended is fetched again and the
 // picture never jumps back. Written for SenateLive's own CMAF playlists; no third-party library.
-import { parseMedia, parseMultivariant, partName } from "./hls-playlist.js";
+//
+// Renditions: only those this browser's Media Source takes (`isTypeSupported`: HEVC where it decodes HEVC).
+// "Auto" climbs and descends the H.264 ladder; `rendition` forces one (`source`, `hevc`, `360p`).
+// A switch between two pictures (or two sounds) waits for the next segment boundary, where every rendition
+// starts with a keyframe, so the picture never shows a frame that refers to another rendition's.
+import { parseMedia, parseMultivariant, partName, renditionName } from "./hls-playlist.js";
 import { fragmentStart, timescales } from "./fmp4.js";
 
 const retryDelays = [250, 500, 1000, 2000, 3000];
 
 export class LowLatencyPlayer {
-  /** `multivariantUrl`: the channel's `index.m3u8`; `options.audioOnly` starts on the audio rendition. */
+  /** `multivariantUrl`: the channel's `index.m3u8`. Options: `audioOnly` starts on the audio rendition;
+   * `rendition` forces a picture by name (null: auto); `audioRendition` is the media playlist sound only
+   * plays instead of the floor's (an interpretation); `mediaUrl` (+ `codecs`) plays that one media
+   * playlist and no multivariant; `follower` leaves the playhead to the caller (a second element kept in
+   * step with the picture), so the player never moves it towards the live edge by itself;
+   * `onVariant(variant)` hears each rendition change. */
   constructor(video, multivariantUrl, options = {}) {
     this.video = video;
-    this.url = new URL(multivariantUrl, location.href);
+    this.url = new URL(multivariantUrl ?? options.mediaUrl, location.href);
     this.audioOnly = Boolean(options.audioOnly);
+    this.rendition = options.rendition ?? null;
+    this.audioRendition = options.audioRendition ? new URL(options.audioRendition, location.href).href : null;
+    this.mediaUrl = options.mediaUrl ? new URL(options.mediaUrl, location.href).href : null;
+    this.mediaCodecs = options.codecs ?? "mp4a.40.2";
+    this.follower = Boolean(options.follower);
+    this.onVariant = options.onVariant ?? (() => {});
     this.onStatus = options.onStatus ?? (() => {});
     this.stopped = false;
     this.timeline = [];    // [{start, end (buffer seconds), wall (ms at start)}] of what was appended
@@ -26,14 +42,26 @@ export class LowLatencyPlayer {
   }
 
   async start() {
-    this.variants = await this.retry(async () => {
-      const response = await fetch(this.url, { cache: "no-store" });
-      if (!response.ok) throw new Error(`multivariant playlist: ${response.status}`);
-      const variants = parseMultivariant(await response.text(), this.url);
-      if (!variants.length) throw new Error("no variants yet");
-      return variants;
-    });
+    if (this.mediaUrl) {
+      const codecs = this.mediaCodecs;
+      this.variants = [{ uri: this.mediaUrl, name: renditionName(this.mediaUrl), bandwidth: 0, codecs, resolution: null, height: null,
+        audioOnly: !/avc1|avc3|hvc1|hev1|av01|vp09/.test(codecs) }];
+      this.audioTracks = [];
+    } else {
+      this.variants = await this.retry(async () => {
+        const response = await fetch(this.url, { cache: "no-store" });
+        if (!response.ok) throw new Error(`multivariant playlist: ${response.status}`);
+        const all = parseMultivariant(await response.text(), this.url);
+        if (!all.length) throw new Error("no variants yet");
+        this.audioTracks = all.audio;
+        // What this browser cannot decode (HEVC in most) is never offered.
+        const playable = all.filter((variant) => canPlay(this.mime(variant)));
+        return playable.length ? playable : all;
+      });
+    }
+    if (this.stopped) return;
     this.variant = this.pick();
+    this.onVariant(this.variant);
     await this.openSource();
     this.watchdog = setInterval(() => this.keepLive(), 250);
     this.follow();
@@ -43,38 +71,87 @@ export class LowLatencyPlayer {
     this.stopped = true;
     clearInterval(this.watchdog);
     this.controller?.abort();
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
   }
 
   /** Switches to the audio-only rendition or back, at the same moment of the sitting. */
   async setAudioOnly(audioOnly) {
     this.audioOnly = audioOnly;
-    const next = this.pick();
-    if (next.uri !== this.variant.uri) await this.switchTo(next);
+    if (!this.variant) return;
+    if (!audioOnly) this.autoAudioSince = null;
+    await this.choose(this.pick());
+  }
+
+  /** Forces the picture `name` (`source`, `hevc`, `360p`…), or null for auto. */
+  async setRendition(name) {
+    this.rendition = name || null;
+    if (!this.variant) return;
+    this.autoAudioSince = null;
+    this.backlogs = [];
+    await this.choose(this.pick());
+  }
+
+  /** Sound only plays the media playlist `uri` (an interpretation), or the floor's again when null. */
+  async setAudioRendition(uri) {
+    this.audioRendition = uri ? new URL(uri, location.href).href : null;
+    if (!this.variant?.audioOnly || this.mediaUrl) return;
+    await this.choose(this.audioVariants()[0] ?? this.variant);
+  }
+
+  /** The renditions with a picture that "auto" moves between, best first; only the forced one when forced.
+   * HEVC is taken only when asked for: the H.264 ladder is the one every rung of which shares a codec. */
+  ladder() {
+    const video = this.variants.filter((v) => !v.audioOnly);
+    if (this.rendition) {
+      const forced = video.find((v) => v.name === this.rendition);
+      if (forced) return [forced];
+    }
+    const h264 = video.filter((v) => !/hvc1|hev1/.test(v.codecs));
+    return h264.length ? h264 : video;
+  }
+
+  /** The sound-only renditions, the one sound only plays first (an interpretation when chosen). */
+  audioVariants() {
+    const audio = this.variants.filter((v) => v.audioOnly);
+    if (!this.audioRendition || this.mediaUrl) return audio;
+    const floor = audio[0];
+    return [{ uri: this.audioRendition, name: renditionName(this.audioRendition), bandwidth: floor?.bandwidth ?? 0,
+      codecs: floor?.codecs ?? "mp4a.40.2", resolution: null, height: null, audioOnly: true }, ...audio];
   }
 
   /** The rendition to start on, or to go to when the viewer asks: sound only when asked for, else the best
    * picture the measured throughput carries with room to spare (the best when nothing is measured yet). */
   pick() {
-    const video = this.variants.filter((v) => !v.audioOnly), audio = this.variants.filter((v) => v.audioOnly);
+    const video = this.ladder(), audio = this.audioVariants();
     if (this.audioOnly && audio.length) return audio[0];
     if (!video.length) return this.variants[0];
-    if (this.throughput === null) return video[0];
+    if (this.rendition || this.throughput === null) return video[0];
     return video.find((v) => v.bandwidth * 1.3 < this.throughput) ?? video.at(-1);
+  }
+
+  /** Goes to `variant` unless it is already playing or on its way. */
+  async choose(variant) {
+    if (variant.uri === (this.pendingVariant ?? this.variant).uri) return;
+    if (variant.uri === this.variant.uri) { this.pendingVariant = null; return; }
+    await this.switchTo(variant);
   }
 
   /** Adapts to the link, every few seconds. A link that cannot carry the rendition shows as a backlog: each
    * blocking reload comes back listing parts the player has not fetched yet (a source outage lists none).
-   * Three reloads in a row more than a second behind: one rung down, and below the lowest picture, sound
-   * only. Sound only chosen this way tries the lowest picture again after 20 s, then 40, 80, 120 s. A
+   * Three reloads in a row more than a second behind, not catching up: the lowest picture of the ladder,
+   * and below it, sound only. Sound only chosen this way tries the lowest picture again after 20 s, then 40, 80, 120 s. A
    * rendition the measured throughput carries better (a ladder rung up) is taken when measured. */
   adapt() {
-    if (this.audioOnly || this.rebuilding || !this.variants) return;
-    const video = this.variants.filter((v) => !v.audioOnly), audio = this.variants.filter((v) => v.audioOnly);
+    if (this.audioOnly || this.follower || this.rebuilding || this.pendingVariant || !this.variant) return;
+    const video = this.ladder(), audio = this.audioVariants();
     const rung = video.findIndex((v) => v.uri === this.variant.uri);
     const now = performance.now();
-    if (this.backlogs.length >= 3 && this.backlogs.slice(-3).every((seconds) => seconds > 1)) {
+    const recent = this.backlogs.slice(-3);
+    // Behind and not catching up (a lower rung that drains the backlog it inherited is keeping up).
+    if (recent.length === 3 && recent.every((seconds) => seconds > 1) && recent[2] > recent[0] - 0.25) {
       this.backlogs = [];
-      if (rung >= 0 && rung < video.length - 1) return this.switchTo(video[rung + 1]);
+      // The lowest picture first (one step, however many rungs: the link is already behind), then sound only.
+      if (rung >= 0 && rung < video.length - 1) return this.switchTo(video.at(-1));
       if (rung === video.length - 1 && audio.length) {
         this.probeAfter = Math.min(120_000, (this.probeAfter ?? 10_000) * 2);
         this.autoAudioSince = now;
@@ -84,7 +161,7 @@ export class LowLatencyPlayer {
       this.autoAudioSince = null;
       this.backlogs = [];
       return this.switchTo(video.at(-1));
-    } else if (rung > 0 && this.throughput !== null && now - this.measuredAt < 20_000) {
+    } else if (!this.rendition && rung > 0 && this.throughput !== null && now - this.measuredAt < 20_000) {
       const better = video.findIndex((v) => v.bandwidth * 1.3 < this.throughput);
       if (better >= 0 && better < rung) return this.switchTo(video[better]);
     }
@@ -92,22 +169,42 @@ export class LowLatencyPlayer {
 
   async switchTo(variant) {
     const sameTracks = variant.audioOnly === this.variant.audioOnly;
+    if (sameTracks) {
+      // Picture to picture (or sound to sound): taken by the loop at the next segment boundary.
+      this.pendingVariant = variant;
+      return;
+    }
+    this.pendingVariant = null;
     this.variant = variant;
     this.stats.switches++;
     this.init = null; // the new rendition's init section goes in before its next part
     this.prefetch = null;
-    if (!sameTracks) {
-      // MSE keeps the track layout of the first init section: a new MediaSource, placed so that its media
-      // continues at the current position (currentTime goes on, never back).
-      this.controller?.abort();
-      this.rebuilding = true; // until the first append puts the playhead back where it was
-      await this.openSource(this.video.currentTime);
-      this.stats.rebuilds++;
-      this.follow();
-    } else if (this.buffer.changeType) {
-      this.buffer.changeType(this.mime(variant));
-    }
+    this.onVariant(variant);
+    // MSE keeps the track layout of the first init section: a new MediaSource, placed so that its media
+    // continues at the current position (currentTime goes on, never back).
+    this.controller?.abort();
+    this.rebuilding = true; // until the first append puts the playhead back where it was
+    await this.openSource(this.video.currentTime);
+    this.stats.rebuilds++;
+    this.follow();
   }
+
+  /** The loop is at a segment boundary: the pending rendition takes over from here. */
+  applyPending() {
+    const variant = this.pendingVariant;
+    this.pendingVariant = null;
+    this.variant = variant;
+    this.stats.switches++;
+    this.init = null; // the new rendition's init section goes in before its first segment
+    this.prefetch = null;
+    this.last = null; // the old rendition's preload hint and skip window say nothing of the new one
+    this.switchedAt = performance.now();
+    if (this.buffer.changeType) this.buffer.changeType(this.mime(variant));
+    this.onVariant(variant);
+  }
+
+  /** A picture-to-picture switch in the last 10 s: its playlist may lag the old one by a segment. */
+  justSwitched() { return performance.now() - (this.switchedAt ?? -Infinity) < 10_000; }
 
   mime(variant) { return `${variant.audioOnly ? "audio" : "video"}/mp4; codecs="${variant.codecs}"`; }
 
@@ -140,6 +237,7 @@ export class LowLatencyPlayer {
     let failures = 0;
     while (!this.stopped && !controller.signal.aborted) {
       try {
+        if (this.pendingVariant && (!this.next || this.next.part === 0)) this.applyPending();
         const playlist = await this.load(controller.signal);
         if (controller.signal.aborted) return;
         await this.appendFrom(playlist, controller.signal);
@@ -165,6 +263,7 @@ export class LowLatencyPlayer {
       this.preload(signal);
     }
     const response = await fetch(url, { cache: "no-store", signal });
+    if (response.status === 400 && this.next && this.justSwitched()) throw new Error("the new rendition is a moment behind");
     if (response.status === 400 && this.next) { this.next = null; throw new Error("asked too far ahead: start again from the live edge"); }
     if (!response.ok) throw new Error(`media playlist: ${response.status}`);
     const playlist = parseMedia(await response.text(), url);
@@ -185,6 +284,10 @@ export class LowLatencyPlayer {
   async appendFrom(playlist, signal) {
     const segments = playlist.segments;
     if (!segments.length) throw new Error("no media yet");
+    if (this.next && this.next.msn > segments.at(-1).msn + 1 && this.justSwitched()) {
+      // A rendition encoded from the source lists a segment a moment later: wait for it rather than jump.
+      throw new Error("the new rendition is a moment behind");
+    }
     if (this.next && !this.listed(playlist, this.next)) {
       // Fell out of the window (a long stall or a tab in the background): rejoin at the live edge, ahead.
       this.stats.jumps++;
@@ -194,6 +297,7 @@ export class LowLatencyPlayer {
     this.backlogs = [...this.backlogs.slice(-5), this.backlog(playlist)];
     for (const segment of segments) {
       if (segment.msn < this.next.msn) continue;
+      if (this.pendingVariant && this.next.part === 0) return; // the loop switches before the next load
       if (segment.parts.length === 0 || (segment.complete && this.next.part === 0 && segment.msn < segments.at(-1).msn - 1)) {
         // Whole segment (its parts are no longer listed, or we are catching up).
         if (!segment.complete) break;
@@ -356,24 +460,7 @@ export class LowLatencyPlayer {
     if (!this.buffer || this.source.readyState !== "open" || !video.buffered.length) return;
     const target = this.last?.partHoldBack ?? 1;
     const behind = this.behind();
-    // Until the picture has played a moment, nobody has seen anything: join at the hold-back at once
-    // rather than catching up at 1.1 for half a minute.
-    const joining = this.joinedAt === undefined || performance.now() - this.joinedAt < 1500;
-    if (this.joinedAt === undefined && !video.paused && video.readyState >= 3) this.joinedAt = performance.now();
-    if (joining && behind > target + 0.3) {
-      video.currentTime = this.bufferedEnd() - target;
-    } else if (behind > target + 6) {
-      video.currentTime = this.bufferedEnd() - target;
-      this.stats.jumps++;
-    } else if (behind > target + 0.25) {
-      video.playbackRate = 1.1;
-    } else if (behind < target - 0.25) {
-      // Back at the edge with no margin (after an outage): build the hold-back up again, slowly enough
-      // that nobody hears it, so the next late part does not stall the picture.
-      video.playbackRate = 0.95;
-    } else {
-      video.playbackRate = 1;
-    }
+    if (!this.follower) this.holdBack(target, behind);
     // A hole in the buffer (media missing between two ranges) stalls the element for good: step over it.
     const ranges = video.buffered;
     for (let i = 0; i < ranges.length - 1; i++) {
@@ -401,6 +488,29 @@ export class LowLatencyPlayer {
     }
   }
 
+  /** The playhead at PART-HOLD-BACK (`target`) behind the newest media appended. */
+  holdBack(target, behind) {
+    const video = this.video;
+    // Until the picture has played a moment, nobody has seen anything: join at the hold-back at once
+    // rather than catching up at 1.1 for half a minute.
+    const joining = this.joinedAt === undefined || performance.now() - this.joinedAt < 1500;
+    if (this.joinedAt === undefined && !video.paused && video.readyState >= 3) this.joinedAt = performance.now();
+    if (joining && behind > target + 0.3) {
+      video.currentTime = this.bufferedEnd() - target;
+    } else if (behind > target + 6) {
+      video.currentTime = this.bufferedEnd() - target;
+      this.stats.jumps++;
+    } else if (behind > target + 0.25) {
+      video.playbackRate = 1.1;
+    } else if (behind < target - 0.25) {
+      // Back at the edge with no margin (after an outage): build the hold-back up again, slowly enough
+      // that nobody hears it, so the next late part does not stall the picture.
+      video.playbackRate = 0.95;
+    } else {
+      video.playbackRate = 1;
+    }
+  }
+
   /** The wall-clock time of the frame on screen, from the program-date-time of what was appended. */
   programDateTime() {
     const now = this.video.currentTime;
@@ -420,3 +530,9 @@ export class LowLatencyPlayer {
 }
 
 function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
+
+/** Whether this browser's Media Source takes `mime` (`video/mp4; codecs="hvc1…"`). */
+export function canPlay(mime) {
+  const source = window.MediaSource ?? window.ManagedMediaSource;
+  return typeof source?.isTypeSupported === "function" ? source.isTypeSupported(mime) : true;
+}

@@ -1,5 +1,7 @@
 // One archived sitting: the recording with its agenda chapters, votes, and the transcript beside it. Clicking an
 // item or a line seeks there; `?t=seconds` opens the page at that moment; the current line follows playback.
+// "Mark in" / "mark out" give a link to the MP4 of that span (`clip.mp4?from=&to=`, seconds into the recording).
+import { setupClips } from "./clips.js";
 import { setupLanguage, onLangChange, t, formatTime, formatOffset } from "./i18n.js";
 import { element, renderAgenda, renderVote } from "./panels.js";
 
@@ -57,8 +59,15 @@ document.getElementById("link-here").addEventListener("click", async () => {
   try { await navigator.clipboard.writeText(url); document.getElementById("copied").textContent = t("copied"); } catch { document.getElementById("copied").textContent = url; }
 });
 video.addEventListener("timeupdate", followPlayback);
+const clips = setupClips({
+  now: () => (video.readyState >= 1 ? video.currentTime : null),
+  href: (from, to) => `/archive/${encodeURIComponent(id)}/clip.mp4?from=${Math.floor(from)}&to=${Math.ceil(to)}`,
+  format: formatOffset,
+  length: (from, to) => Math.ceil(to) - Math.floor(from),
+});
+window.senateSitting = { video, clips }; // for tests
 setupLanguage();
-onLangChange(render);
+onLangChange(() => { render(); clips.render(); });
 
 const response = await fetch(`/api/v1/sittings/${encodeURIComponent(id)}`);
 if (response.ok) {

@@ -2,16 +2,27 @@
 // picture (a line shows when the video reaches its start time, so a viewer behind live reads in sync).
 // Agenda, speaker and vote changes also wait for the picture to reach their `at`, unless the viewer asks
 // for them at once ("show progress at once", or `?events=instant`).
+//
+// Under the picture: the quality (auto, or a rendition by name; `?rendition=360p` forces one), the language
+// (floor or interpretation; `?audio=en` by LANGUAGE, remembered), a seek bar over the sitting so far (the
+// DVR playlist, in Bangkok wall-clock time) with "back to live", and clip marks.
+import { setupClips } from "./clips.js";
 import { EventFeed } from "./feed.js";
-import { setupLanguage, onLangChange, t } from "./i18n.js";
+import { setupLanguage, onLangChange, t, formatClock, formatTime } from "./i18n.js";
 import { LivePlayer } from "./player.js";
 import { element, renderAgenda, renderSpeaker, renderVote, sittingStatus } from "./panels.js";
 import { applyEvent, stateFrom } from "./sitting-state.js";
 
 const channel = location.pathname.split("/")[2];
 const video = document.getElementById("video");
+const params = new URLSearchParams(location.search);
 let waiting = false;
-const player = new LivePlayer(video, { onStatus(status) { waiting = status === "waiting"; renderBehind(); } });
+const player = new LivePlayer(video, {
+  audio: document.getElementById("alt-audio"),
+  rendition: params.get("rendition"),
+  onStatus(status) { waiting = status === "waiting"; renderBehind(); },
+  onChange: renderChoices,
+});
 const state = stateFrom();
 const lines = new Map(); // lineId → {data, shown}
 const pending = []; // events not yet reached by the picture, in seq order
@@ -41,6 +52,8 @@ function isDue(event) {
   const onScreen = player.programDateTime();
   const at = Date.parse(event.at);
   if (!onScreen || Number.isNaN(at)) return true;
+  // Rewound on purpose: the picture decides, however far behind it is.
+  if (player.rewound) return at <= onScreen.getTime();
   return at <= onScreen.getTime() || Date.now() - at > 10_000;
 }
 
@@ -67,6 +80,7 @@ function apply(event) {
     return;
   }
   if (event.type === "notice") { showNotice(event.data.text); return; }
+  if (event.type === "sitting.started" || event.type === "sitting.ended") player.refreshDvrRange();
   if (event.type === "sitting.started") {
     lines.clear();
     document.getElementById("transcript").replaceChildren();
@@ -129,6 +143,107 @@ const feed = new EventFeed(channel, {
   },
 });
 
+// --- quality and language -------------------------------------------------------------------------------
+const quality = document.getElementById("quality");
+const audioTrack = document.getElementById("audio-track");
+let preselected = false;
+
+function pictureLabel(variant) {
+  const height = variant.height ? `${variant.height}p` : "";
+  if (variant.name === "source") return `${t("source")}${height ? ` (${height})` : ""}`;
+  if (variant.name === "hevc") return `HEVC${height ? ` ${height}` : ""}`;
+  return variant.name || height;
+}
+
+/** The choices the stream offers: a quality list once there are two pictures, a language list once there
+ * are two audio renditions. The first time the languages are known, `?audio=` or the remembered one. */
+function renderChoices() {
+  const pictures = player.pictures();
+  document.getElementById("quality-box").hidden = pictures.length < 2;
+  const options = [["", t("auto")], ...pictures.map((v) => [v.name, pictureLabel(v)])];
+  quality.replaceChildren(...options.map(([value, label]) => element("option", { value }, label)));
+  quality.value = player.rendition && pictures.some((v) => v.name === player.rendition) ? player.rendition : "";
+
+  const tracks = player.audioTracks;
+  document.getElementById("audio-track-box").hidden = tracks.length < 2;
+  audioTrack.replaceChildren(...tracks.map((track, index) => element("option", { value: String(index), lang: track.language ?? undefined }, track.name)));
+  const current = tracks.findIndex((track) => (track.uri ?? null) === (player.track?.uri ?? null));
+  audioTrack.value = String(Math.max(0, current));
+  if (!preselected && tracks.length >= 2) {
+    preselected = true;
+    const wanted = params.get("audio") ?? localStorage.getItem("senate-live-audio");
+    const track = wanted ? tracks.find((entry) => entry.language === wanted || entry.name === wanted) : null;
+    if (track && track.uri) player.setAudioTrack(track);
+  }
+}
+
+quality.addEventListener("change", () => player.setRendition(quality.value || null));
+audioTrack.addEventListener("change", () => {
+  const track = player.audioTracks[Number(audioTrack.value)];
+  if (!track) return;
+  localStorage.setItem("senate-live-audio", track.language ?? track.name);
+  player.setAudioTrack(track, { unmute: true }); // a choice of language is a wish to hear it
+});
+
+// --- rewind while live ----------------------------------------------------------------------------------
+const seekBar = document.getElementById("dvr-seek");
+let dragging = false, range = null;
+
+/** Keeps the seek bar over the DVR playlist's span (start → now), its thumb on the moment on screen. */
+async function renderDvr() {
+  range = await player.dvrRange();
+  const box = document.getElementById("dvr");
+  box.hidden = !range;
+  if (!range) return;
+  seekBar.max = String(Math.max(1, Math.floor((range.end - range.start) / 1000)));
+  const onScreen = player.programDateTime();
+  if (!dragging && onScreen) seekBar.value = String(Math.round((onScreen.getTime() - range.start) / 1000));
+  document.getElementById("dvr-start").textContent = formatTime(range.start);
+  if (!dragging) document.getElementById("dvr-position").textContent = onScreen ? formatClock(onScreen) : "";
+  seekBar.setAttribute("aria-valuetext", onScreen ? formatClock(onScreen) : "");
+  document.getElementById("go-live").hidden = !player.rewound;
+}
+
+/** Plays the moment `wall` (ms) of the sitting: rewound, or live when it is the live edge. */
+async function seekTo(wall) {
+  await player.seekTo(wall);
+  releaseDue();
+  renderDvr();
+}
+
+function goLive() {
+  player.goLive();
+  releaseDue();
+  renderDvr();
+}
+
+seekBar.addEventListener("input", () => {
+  dragging = true;
+  if (range) document.getElementById("dvr-position").textContent = formatClock(range.start + Number(seekBar.value) * 1000);
+});
+seekBar.addEventListener("change", () => {
+  dragging = false;
+  if (!range) return;
+  const value = Number(seekBar.value);
+  if (value >= Number(seekBar.max) - 3) goLive(); else seekTo(range.start + value * 1000);
+});
+seekBar.addEventListener("keydown", (key) => {
+  // Arrows step ten seconds (the browser's own step of one would barely move a sitting of hours).
+  if (!range || (key.key !== "ArrowLeft" && key.key !== "ArrowRight")) return;
+  key.preventDefault();
+  const onScreen = player.programDateTime()?.getTime() ?? Date.now();
+  seekTo(Math.max(range.start, onScreen + (key.key === "ArrowLeft" ? -10_000 : 10_000)));
+});
+document.getElementById("go-live").addEventListener("click", goLive);
+
+// --- clips ----------------------------------------------------------------------------------------------
+const clips = setupClips({
+  now: () => player.programDateTime()?.getTime() ?? null,
+  href: (from, to) => `/live/${channel}/clip.mp4?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`,
+  format: formatClock,
+  length: (from, to) => (to - from) / 1000,
+});
+
 document.getElementById("audio-toggle").addEventListener("click", (click) => {
   audioOnly = !audioOnly;
   click.currentTarget.setAttribute("aria-pressed", String(audioOnly));
@@ -141,6 +256,9 @@ document.getElementById("embed-code").value =
 setupLanguage();
 onLangChange(() => {
   render();
+  renderChoices();
+  renderDvr();
+  clips.render();
   document.getElementById("audio-toggle").textContent = audioOnly ? t("video") : t("audioOnly");
 });
 render();
@@ -148,4 +266,5 @@ player.play(`/live/${channel}/index.m3u8`);
 feed.start();
 setInterval(renderTranscript, 500);
 setInterval(() => { releaseDue(); renderBehind(); }, 100);
-window.senateLive = { state, player, feed }; // for tests and the curious
+setInterval(renderDvr, 500);
+window.senateLive = { state, player, feed, seekTo, goLive, clips }; // for tests and the curious
