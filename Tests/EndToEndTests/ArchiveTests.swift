@@ -10,9 +10,9 @@ extension EndToEnd {
             EndToEnd.RelayEndToEnd.environment(EndToEnd.liveEnvironment(input: input))
         }
 
-        @Test("an ended sitting: recording.mp4 with one chapter per item, VOD playlist, transcript, Thai search with offsets")
+        @Test("an ended sitting: recording.mp4 with one chapter per item and both languages, VOD playlists, a clip, transcript, Thai search with offsets")
         func endedSitting() async throws {
-            let server = try ServerProcess(environment: try Self.environment(input: try Fixtures.clip().path))
+            let server = try ServerProcess(environment: try Self.environment(input: try Fixtures.bilingualClip(seconds: 6).path))
             defer { server.stop() }
             let live = server.baseURL + "/live/senate"
             _ = try await HTTP.waitFor(live + "/source/index.m3u8", timeout: 40) { PlaylistText(text: $0).segments.count >= 4 }
@@ -57,8 +57,17 @@ extension EndToEnd {
             let reply = try await HTTP.get(archive + "/recording.mp4")
             #expect(reply.status == 200 && reply.header("Content-Type") == "video/mp4")
             try reply.body.write(to: recording)
-            let probe = try Tool.run("ffprobe", ["-v", "error", "-show_entries", "format=duration:chapter=start_time,end_time:chapter_tags=title", "-of", "json", recording.path])
+            let probe = try Tool.run("ffprobe", ["-v", "error", "-show_entries", "format=duration:chapter=start_time,end_time:chapter_tags=title:stream=codec_name:stream_tags=language", "-of", "json", recording.path])
             let probed = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+            // Every language is kept: the floor and the interpretation, tagged.
+            let tracks = (probed["streams"] as? [[String: Any]] ?? []).filter { $0["codec_name"] as? String == "aac" }
+            #expect(tracks.compactMap { ($0["tags"] as? [String: Any])?["language"] as? String } == ["tha", "eng"], "\(probe.stdout)")
+            let interpretation = try await HTTP.get(archive + "/audio2/index.m3u8")
+            #expect(interpretation.status == 200 && interpretation.text.contains("#EXT-X-ENDLIST"), "the interpretation has its VOD playlist")
+            // A clip of the archive: 2 s from 1 s in, at the keyframe at 2 s (GOP 1 s): about 1 s, both languages.
+            let clip = try await HTTP.get(archive + "/clip.mp4?from=1&to=3")
+            #expect(clip.status == 200 && clip.header("Content-Disposition")?.contains("attachment") == true, "\(clip.status) \(clip.text.prefix(200))")
+            #expect(try await HTTP.get(archive + "/clip.mp4?from=3&to=1").status == 400)
             let duration = Double(((probed["format"] as? [String: Any])?["duration"] as? String) ?? "") ?? 0
             #expect(abs(duration - timeline.duration) < 0.5, "recording \(duration) s, playlist \(timeline.duration) s")
             let chapters = try #require(probed["chapters"] as? [[String: Any]])
