@@ -2,14 +2,16 @@
 // viewer marks wall-clock moments (`/live/{c}/clip.mp4?from=ISO&to=ISO`), an archived sitting marks offsets
 // into its recording (`/archive/{s}/clip.mp4?from=SECONDS&to=SECONDS`). The server cuts at keyframes.
 import { t } from "./i18n.js";
+import { element } from "./panels.js";
 
-/** Wires the buttons `#mark-in` and `#mark-out`, the text `#clip-range` and the link `#clip-link`.
- * `now()`: the moment on screen (a number: ms or seconds) or null; `href(from, to)`: the clip's URL;
+/** Builds the clip controls into `box` (the page's `#clips`): the buttons `#mark-in` and `#mark-out`, the
+ * text `#clip-range` and the link `#clip-link`, labelled with `data-i18n` so a change of language relabels
+ * them. `now()`: the moment on screen (a number: ms or seconds) or null; `href(from, to)`: the clip's URL;
  * `format(value)`: a moment as people read it; `length(from, to)`: seconds between two moments. */
-export function setupClips({ now, href, format, length }) {
+export function setupClips({ now, href, format, length, box = document.getElementById("clips") }) {
   const marks = { from: null, to: null };
-  const range = document.getElementById("clip-range");
-  const link = document.getElementById("clip-link");
+  const range = element("span", { id: "clip-range", class: "status-line", "aria-live": "polite" });
+  const link = element("a", { id: "clip-link", class: "button", download: true, hidden: true, "data-i18n": "clipDownload" }, t("clipDownload"));
 
   function render() {
     const parts = [];
@@ -31,8 +33,10 @@ export function setupClips({ now, href, format, length }) {
     render();
   }
 
-  document.getElementById("mark-in").addEventListener("click", () => mark("from"));
-  document.getElementById("mark-out").addEventListener("click", () => mark("to"));
+  box.replaceChildren(
+    element("button", { type: "button", id: "mark-in", "data-i18n": "markIn", onclick: () => mark("from") }, t("markIn")),
+    element("button", { type: "button", id: "mark-out", "data-i18n": "markOut", onclick: () => mark("to") }, t("markOut")),
+    range, link);
   render();
   return { marks, render };
 }

@@ -5,7 +5,7 @@
 // kept contiguous in the buffer across discontinuities, as the live player does. Near the live edge it reads
 // the small live playlist for what comes next rather than the whole DVR playlist again. No library.
 import { parseMedia, segmentAt } from "./hls-playlist.js";
-import { fragmentStart, timescales } from "./fmp4.js";
+import { MediaBuffer, attachSource, keepPlaying } from "./source-buffer.js";
 
 const ahead = 30;   // seconds buffered ahead of the playhead
 const behind = 60;  // seconds kept behind it (a small step back needs no new fetch)
@@ -23,6 +23,7 @@ export class DvrPlayer {
     this.playlist = null;
     this.timeline = []; // [{start, end (buffer seconds), wall (ms at start), uri}] of what was appended
     this.stats = { segments: 0, inits: 0, reloads: 0, liveReloads: 0, restarts: 0, discontinuities: 0, seeksInBuffer: 0 };
+    this.watch = {}; // the playhead as the watchdog last saw it moving: {position, since}
     this.stopped = false;
   }
 
@@ -96,18 +97,11 @@ export class DvrPlayer {
   }
 
   async openSource() {
-    this.source = new MediaSource();
-    const opened = new Promise((resolve) => this.source.addEventListener("sourceopen", resolve, { once: true }));
-    const previous = this.objectUrl;
-    this.objectUrl = URL.createObjectURL(this.source);
-    this.element.src = this.objectUrl;
-    await opened;
-    if (previous) URL.revokeObjectURL(previous);
-    this.buffer = this.source.addSourceBuffer(`${this.audioOnly ? "audio" : "video"}/mp4; codecs="${this.codecs}"`);
-    this.buffer.mode = "segments";
-    this.init = null;
-    this.scales = {};
-    this.expectedStart = null;
+    const attached = attachSource(this.element, this.objectUrl);
+    this.source = attached.source;
+    this.objectUrl = attached.url;
+    await attached.opened;
+    this.buffer = new MediaBuffer(this.source, `${this.audioOnly ? "audio" : "video"}/mp4; codecs="${this.codecs}"`);
     this.timeline = [];
     this.last = null; // the segment appended last: {uri, wall}
   }
@@ -123,8 +117,8 @@ export class DvrPlayer {
           await this.loadDvr(signal);
           current();
         }
-        if (this.last && this.bufferedEnd() - this.element.currentTime > ahead) {
-          this.trimBehind();
+        if (this.last && this.buffer.end - this.element.currentTime > ahead) {
+          this.buffer.trimBehind(this.element, behind);
           await sleep(500);
           continue;
         }
@@ -198,29 +192,20 @@ export class DvrPlayer {
 
   async appendSegment(segment, signal) {
     const current = () => { if (signal.aborted || this.stopped) throw new Error("stopped"); };
-    if (segment.init && segment.init !== this.init) {
+    if (segment.init && segment.init !== this.buffer.init) {
       const init = await this.bytes(segment.init, signal);
       current();
-      this.scales = timescales(init);
-      await this.append(init);
+      await this.buffer.appendInit(segment.init, init);
       current();
-      this.init = segment.init;
       this.stats.inits++;
     }
     const bytes = await this.bytes(segment.uri, signal);
     current();
-    const start = fragmentStart(bytes, this.scales);
-    let placed = null;
-    if (start !== null) {
-      const at = start + this.buffer.timestampOffset;
-      if (this.expectedStart === null) this.expectedStart = at;
-      if (Math.abs(at - this.expectedStart) > 0.25) {
-        // A discontinuity (new input session, a gap in the recording): keep the buffer contiguous.
-        this.buffer.timestampOffset += this.expectedStart - at;
-        this.stats.discontinuities++;
-      }
-      placed = start + this.buffer.timestampOffset;
-      this.expectedStart = placed + segment.duration;
+    // A discontinuity (new input session, a gap in the recording) is moved on to keep the buffer contiguous.
+    const position = this.buffer.place(bytes, segment.duration);
+    const placed = position?.start ?? null;
+    if (position) {
+      if (position.moved) this.stats.discontinuities++;
       this.timeline.push({ start: placed, end: placed + segment.duration, wall: segment.wall, uri: segment.uri });
       if (this.timeline.length > 2000) this.timeline.splice(0, 1000);
     }
@@ -232,7 +217,7 @@ export class DvrPlayer {
       // The first segment: the playhead on the moment asked for, inside it.
       const into = segment.wall !== null ? Math.min(Math.max(0, (this.target - segment.wall) / 1000), Math.max(0, segment.duration - 0.1)) : 0;
       this.target = null;
-      this.element.currentTime = Math.max(placed + into, this.bufferedStart());
+      this.element.currentTime = Math.max(placed + into, this.buffer.start);
       this.element.play().catch(() => {});
     }
   }
@@ -246,68 +231,20 @@ export class DvrPlayer {
   /** Appends, making room once when the browser's buffer quota is full. */
   async appendWithRoom(bytes) {
     try {
-      await this.append(bytes);
+      await this.buffer.append(bytes);
     } catch (error) {
       if (error?.name !== "QuotaExceededError") throw error;
-      await this.remove(0, this.element.currentTime - 5);
-      await this.append(bytes);
+      await this.buffer.remove(0, this.element.currentTime - 5);
+      await this.buffer.append(bytes);
     }
-  }
-
-  append(bytes) {
-    return new Promise((resolve, reject) => {
-      const done = () => { this.buffer.removeEventListener("error", fail); resolve(); };
-      const fail = () => { this.buffer.removeEventListener("updateend", done); reject(new Error("append failed")); };
-      this.buffer.addEventListener("updateend", done, { once: true });
-      this.buffer.addEventListener("error", fail, { once: true });
-      try { this.buffer.appendBuffer(bytes); } catch (error) {
-        this.buffer.removeEventListener("updateend", done);
-        this.buffer.removeEventListener("error", fail);
-        reject(error);
-      }
-    });
-  }
-
-  remove(from, to) {
-    if (to <= from || this.buffer.updating) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.buffer.addEventListener("updateend", resolve, { once: true });
-      try { this.buffer.remove(from, to); } catch { resolve(); }
-    });
-  }
-
-  trimBehind() {
-    const before = this.element.currentTime - behind;
-    if (before > this.bufferedStart() + 10 && !this.buffer.updating) {
-      try { this.buffer.remove(0, before); } catch { /* busy: next time */ }
-    }
-  }
-
-  bufferedStart() {
-    const ranges = this.buffer?.buffered;
-    return ranges?.length ? ranges.start(0) : 0;
-  }
-
-  bufferedEnd() {
-    const ranges = this.buffer?.buffered;
-    return ranges?.length ? ranges.end(ranges.length - 1) : 0;
   }
 
   /** Steps over a hole in the buffer, and nudges a playhead stuck with media ahead of it. */
   keepGoing() {
     const element = this.element;
     if (!this.buffer || this.source.readyState !== "open" || !element.buffered.length || element.paused) return;
-    const ranges = element.buffered;
-    for (let i = 0; i < ranges.length - 1; i++) {
-      if (element.currentTime >= ranges.end(i) - 0.1 && element.currentTime < ranges.start(i + 1)) element.currentTime = ranges.start(i + 1) + 0.01;
-    }
-    if (element.currentTime !== this.lastPosition || this.bufferedEnd() - element.currentTime < 0.5) {
-      this.lastPosition = element.currentTime;
-      this.lastProgress = performance.now();
-    } else if (performance.now() - this.lastProgress > 1500) {
-      element.currentTime += 0.1;
-      this.lastProgress = performance.now();
-    }
+    // Paused on purpose is no stall: only a playing element is watched.
+    keepPlaying(element, this.buffer, this.watch, { patience: 1500 });
   }
 }
 

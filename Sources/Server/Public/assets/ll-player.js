@@ -10,7 +10,7 @@
 // A switch between two pictures (or two sounds) waits for the next segment boundary, where every rendition
 // starts with a keyframe, so the picture never shows a frame that refers to another rendition's.
 import { parseMedia, parseMultivariant, partName, renditionName } from "./hls-playlist.js";
-import { fragmentStart, timescales } from "./fmp4.js";
+import { MediaBuffer, attachSource, keepPlaying } from "./source-buffer.js";
 
 const retryDelays = [250, 500, 1000, 2000, 3000];
 
@@ -39,6 +39,7 @@ export class LowLatencyPlayer {
     this.throughput = null;   // bits per second, moving average of transfers that were not held by the server
     this.measuredAt = 0;      // performance.now() of the last throughput sample
     this.backlogs = [];       // seconds of media listed past what was appended, at each playlist load
+    this.watch = {};          // the playhead as the watchdog last saw it moving: {position, since}
   }
 
   async start() {
@@ -177,7 +178,6 @@ export class LowLatencyPlayer {
     this.pendingVariant = null;
     this.variant = variant;
     this.stats.switches++;
-    this.init = null; // the new rendition's init section goes in before its next part
     this.prefetch = null;
     this.onVariant(variant);
     // MSE keeps the track layout of the first init section: a new MediaSource, placed so that its media
@@ -195,11 +195,10 @@ export class LowLatencyPlayer {
     this.pendingVariant = null;
     this.variant = variant;
     this.stats.switches++;
-    this.init = null; // the new rendition's init section goes in before its first segment
     this.prefetch = null;
     this.last = null; // the old rendition's preload hint and skip window say nothing of the new one
     this.switchedAt = performance.now();
-    if (this.buffer.changeType) this.buffer.changeType(this.mime(variant));
+    this.buffer.changeType(this.mime(variant)); // the new rendition's init section goes in before its first segment
     this.onVariant(variant);
   }
 
@@ -209,23 +208,16 @@ export class LowLatencyPlayer {
   mime(variant) { return `${variant.audioOnly ? "audio" : "video"}/mp4; codecs="${variant.codecs}"`; }
 
   async openSource(continueAt = null) {
-    this.source = new MediaSource();
-    const opened = new Promise((resolve) => this.source.addEventListener("sourceopen", resolve, { once: true }));
-    const previous = this.objectUrl;
-    this.objectUrl = URL.createObjectURL(this.source);
-    this.video.src = this.objectUrl;
-    await opened;
-    if (previous) URL.revokeObjectURL(previous); // the old source's buffers can go
-    this.buffer = this.source.addSourceBuffer(this.mime(this.variant));
-    this.buffer.mode = "segments";
+    const attached = attachSource(this.video, this.objectUrl);
+    this.source = attached.source;
+    this.objectUrl = attached.url;
+    await attached.opened;
+    this.buffer = new MediaBuffer(this.source, this.mime(this.variant), continueAt);
     if (continueAt !== null) {
       // Back at the old position at once (a new source starts the element at 0), before media arrives.
       this.source.duration = continueAt + 3600;
       this.video.currentTime = continueAt;
     }
-    this.init = null;
-    this.scales = {};
-    this.expectedStart = continueAt;
     this.pendingSeek = continueAt ?? 0; // the first append moves the playhead onto the media
     this.timeline = [];
   }
@@ -360,13 +352,11 @@ export class LowLatencyPlayer {
   async appendMedia(segment, uri, wall, duration, signal, after) {
     // A loop that a switch aborted must not touch the new source: every await below checks.
     const current = () => { if (signal.aborted) throw new Error("switched"); };
-    if (segment.init !== this.init) {
+    if (segment.init !== this.buffer.init) {
       const init = await this.bytes(segment.init, signal);
       current();
-      this.scales = timescales(init);
-      await this.append(init);
+      await this.buffer.appendInit(segment.init, init);
       current();
-      this.init = segment.init;
     }
     if (this.fetched.has(uri)) this.stats.refetches++;
     this.fetched.add(uri);
@@ -378,22 +368,17 @@ export class LowLatencyPlayer {
     bytes ??= await this.bytes(uri, signal);
     current();
     // Keep media contiguous in the buffer: a new input session or a server restart starts its own clock.
-    const start = fragmentStart(bytes, this.scales);
-    if (start !== null) {
-      const at = start + this.buffer.timestampOffset;
-      if (this.expectedStart === null || this.expectedStart === undefined) this.expectedStart = at;
-      if (Math.abs(at - this.expectedStart) > 0.25) this.buffer.timestampOffset += this.expectedStart - at;
-      const placed = start + this.buffer.timestampOffset;
-      this.expectedStart = placed + duration;
-      this.timeline.push({ start: placed, end: placed + duration, wall });
+    const placed = this.buffer.place(bytes, duration);
+    if (placed) {
+      this.timeline.push({ start: placed.start, end: placed.start + duration, wall });
       if (this.timeline.length > 600) this.timeline.splice(0, 300);
     }
-    await this.append(bytes);
+    await this.buffer.append(bytes);
     this.next = after;
     current();
-    this.trimBehind();
+    this.buffer.trimBehind(this.video, 60);
     if (this.pendingSeek !== null && this.pendingSeek !== undefined) {
-      this.video.currentTime = Math.max(this.pendingSeek, this.bufferedStart());
+      this.video.currentTime = Math.max(this.pendingSeek, this.buffer.start);
       this.pendingSeek = null;
       this.rebuilding = false;
     }
@@ -418,40 +403,8 @@ export class LowLatencyPlayer {
     return body;
   }
 
-  append(bytes) {
-    return new Promise((resolve, reject) => {
-      const done = () => { this.buffer.removeEventListener("error", fail); resolve(); };
-      const fail = () => { this.buffer.removeEventListener("updateend", done); reject(new Error("append failed")); };
-      this.buffer.addEventListener("updateend", done, { once: true });
-      this.buffer.addEventListener("error", fail, { once: true });
-      try { this.buffer.appendBuffer(bytes); } catch (error) {
-        this.buffer.removeEventListener("updateend", done);
-        this.buffer.removeEventListener("error", fail);
-        reject(error);
-      }
-    });
-  }
-
-  /** Drops media more than a minute behind the playhead, so a long sitting does not fill the quota. */
-  trimBehind() {
-    const before = this.video.currentTime - 60;
-    if (before > this.bufferedStart() + 10 && !this.buffer.updating) {
-      try { this.buffer.remove(0, before); } catch { /* busy: next time */ }
-    }
-  }
-
-  bufferedStart() {
-    const ranges = this.buffer?.buffered;
-    return ranges?.length ? ranges.start(0) : 0;
-  }
-
-  bufferedEnd() {
-    const ranges = this.buffer?.buffered;
-    return ranges?.length ? ranges.end(ranges.length - 1) : 0;
-  }
-
   /** Seconds between the playhead and the newest media appended. */
-  behind() { return this.bufferedEnd() - this.video.currentTime; }
+  behind() { return this.buffer.end - this.video.currentTime; }
 
   /** Keeps the playhead PART-HOLD-BACK behind the edge: faster up to 1.1 when late, a jump ahead when far
    * behind (after a stall), a step over a hole in the buffer. Never seeks back. */
@@ -461,26 +414,10 @@ export class LowLatencyPlayer {
     const target = this.last?.partHoldBack ?? 1;
     const behind = this.behind();
     if (!this.follower) this.holdBack(target, behind);
-    // A hole in the buffer (media missing between two ranges) stalls the element for good: step over it.
-    const ranges = video.buffered;
-    for (let i = 0; i < ranges.length - 1; i++) {
-      if (video.currentTime >= ranges.end(i) - 0.1 && video.currentTime < ranges.start(i + 1)) {
-        video.currentTime = ranges.start(i + 1) + 0.01;
-        this.stats.stalls++;
-      }
-    }
-    if (video.currentTime < this.bufferedStart()) video.currentTime = this.bufferedStart();
-    // Stuck with media ahead (a hole too small to show in `buffered`, or one track starting later than the
-    // other after a source came back): a nudge forward, rather than waiting to jump to the edge seconds later.
-    if (video.currentTime !== this.lastPosition || video.paused || behind < 0.5) {
-      this.lastPosition = video.currentTime;
-      this.lastProgress = performance.now();
-    } else if (performance.now() - this.lastProgress > 1000) {
-      const ahead = [...Array(ranges.length).keys()].map((i) => ranges.start(i)).find((start) => start > video.currentTime);
-      video.currentTime = ahead !== undefined ? ahead + 0.01 : video.currentTime + 0.1;
-      this.stats.stalls++;
-      this.lastProgress = performance.now();
-    }
+    if (video.currentTime < this.buffer.start) video.currentTime = this.buffer.start;
+    // Holes in the buffer, and a playhead stuck with media ahead: after a second, on to the next range rather
+    // than waiting to jump to the edge seconds later.
+    this.stats.stalls += keepPlaying(video, this.buffer, this.watch, { patience: 1000, toNextRange: true });
     if (video.paused && !this.userPaused && behind > 0.2) video.play().catch(() => {});
     if (performance.now() - (this.lastChoice ?? 0) > 2000) {
       this.lastChoice = performance.now();
@@ -496,9 +433,9 @@ export class LowLatencyPlayer {
     const joining = this.joinedAt === undefined || performance.now() - this.joinedAt < 1500;
     if (this.joinedAt === undefined && !video.paused && video.readyState >= 3) this.joinedAt = performance.now();
     if (joining && behind > target + 0.3) {
-      video.currentTime = this.bufferedEnd() - target;
+      video.currentTime = this.buffer.end - target;
     } else if (behind > target + 6) {
-      video.currentTime = this.bufferedEnd() - target;
+      video.currentTime = this.buffer.end - target;
       this.stats.jumps++;
     } else if (behind > target + 0.25) {
       video.playbackRate = 1.1;
