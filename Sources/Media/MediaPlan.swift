@@ -92,14 +92,14 @@ public struct MediaPlan: Sendable, Equatable {
         self.policy = policy
         var tracks: [TrackDecision] = []
         if let video {
-            tracks.append(Self.decide(video: video, policy: policy))
+            tracks.append(Self.decide(video, policy: policy))
         }
         for (position, stream) in audio.enumerated() {
             if position >= maxAudioTracks {
                 tracks.append(TrackDecision(index: stream.index, kind: .audio, codec: stream.codec, language: stream.language, action: .drop,
                                             reason: "more audio tracks than hls.maxAudioTracks (\(maxAudioTracks))", output: nil))
             } else {
-                tracks.append(Self.decide(audio: stream, policy: policy))
+                tracks.append(Self.decide(stream, policy: policy))
             }
         }
         self.tracks = tracks
@@ -119,51 +119,35 @@ public struct MediaPlan: Sendable, Equatable {
     /// Whether the `source` rendition's video is encoded by us (else it is the input's, copied).
     public var encodesSource: Bool { video.map { $0.action == .transcode || $0.action == .copyAndTranscode } ?? false }
 
-    private static func decide(video: StreamSummary, policy: TranscodePolicy) -> TrackDecision {
+    /// The decision for one stream: copy what every player decodes, transcode what can be decoded, drop the rest.
+    private static func decide(_ stream: StreamSummary, policy: TranscodePolicy) -> TrackDecision {
+        let encoded = stream.kind == .video ? "h264" : "aac"
         func decision(_ action: TrackDecision.Action, _ reason: String) -> TrackDecision {
-            TrackDecision(index: video.index, kind: .video, codec: video.codec, language: video.language, action: action, reason: reason,
-                          output: action == .drop ? nil : (action == .copy ? video.codec : "h264"))
+            TrackDecision(index: stream.index, kind: stream.kind, codec: stream.codec, language: stream.language, action: action, reason: reason,
+                          output: action == .drop ? nil : (action == .copy ? stream.codec : encoded))
         }
-        let copyable = universalVideo.contains(video.codec) && !video.interlaced
+        let universal = (stream.kind == .video ? universalVideo : universalAudio).contains(stream.codec)
+        let copyable = universal && !stream.interlaced
+        let described = stream.codec + (stream.interlaced ? " (interlaced)" : "")
         switch policy {
         case .never:
-            return decision(.copy, copyable ? "\(video.codec) plays everywhere" : "input.transcode is never: \(video.codec)\(video.interlaced ? " (interlaced)" : "") copied as it is; some players will not decode it")
+            return decision(.copy, copyable ? "\(stream.codec) plays everywhere" : "input.transcode is never: \(described) copied as it is; some players will not decode it")
         case .always:
-            guard video.decodable else { return decision(.drop, "no decoder for \(video.codec) in this FFmpeg build") }
+            guard stream.decodable else { return decision(.drop, "no decoder for \(stream.codec) in this FFmpeg build") }
             return decision(.transcode, "input.transcode is always")
         case .auto:
-            if copyable { return decision(.copy, "\(video.codec) plays everywhere") }
-            guard video.decodable else {
-                return decision(.drop, "\(video.codec) is neither a codec every HLS player decodes nor one this FFmpeg build can decode")
+            if copyable { return decision(.copy, "\(stream.codec) plays everywhere") }
+            guard stream.decodable else {
+                return decision(.drop, "\(stream.codec) is neither a codec every HLS player decodes nor one this FFmpeg build can decode")
             }
-            if video.codec == "hevc" && !video.interlaced {
+            if stream.codec == "hevc" && !stream.interlaced {
                 return decision(.copyAndTranscode, "hevc kept for players that take it, and offered as H.264 for the rest")
             }
-            if universalVideo.contains(video.codec) {
+            if universal {
                 return decision(.transcode, "interlaced: deinterlaced to progressive (browsers show interlaced H.264 with combing or not at all)")
             }
-            return decision(.transcode, "\(video.codec)\(video.interlaced ? " (interlaced)" : "") is not a codec every HLS player decodes")
-        }
-    }
-
-    private static func decide(audio: StreamSummary, policy: TranscodePolicy) -> TrackDecision {
-        func decision(_ action: TrackDecision.Action, _ reason: String) -> TrackDecision {
-            TrackDecision(index: audio.index, kind: .audio, codec: audio.codec, language: audio.language, action: action, reason: reason,
-                          output: action == .drop ? nil : (action == .copy ? audio.codec : "aac"))
-        }
-        let copyable = universalAudio.contains(audio.codec)
-        switch policy {
-        case .never:
-            return decision(.copy, copyable ? "\(audio.codec) plays everywhere" : "input.transcode is never: \(audio.codec) copied as it is; some players will not decode it")
-        case .always:
-            guard audio.decodable else { return decision(.drop, "no decoder for \(audio.codec) in this FFmpeg build") }
-            return decision(.transcode, "input.transcode is always")
-        case .auto:
-            if copyable { return decision(.copy, "\(audio.codec) plays everywhere") }
-            guard audio.decodable else {
-                return decision(.drop, "\(audio.codec) is neither a codec every HLS player decodes nor one this FFmpeg build can decode")
-            }
-            return decision(.transcode, "\(audio.codec) is not a codec every HLS player decodes (Chromium plays no \(audio.codec) in fMP4)")
+            let chromium = stream.kind == .audio ? " (Chromium plays no \(stream.codec) in fMP4)" : ""
+            return decision(.transcode, "\(described) is not a codec every HLS player decodes\(chromium)")
         }
     }
 }
