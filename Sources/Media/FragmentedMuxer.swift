@@ -7,7 +7,11 @@ final class FragmentedMuxer {
     /// One fragment's bytes and timing (seconds on the output timeline).
     struct Fragment {
         var bytes: ByteBuffer
+        /// Decode time of the first reference sample (the `tfdt`).
         var start: Double
+        /// Presentation time of the first reference sample: what the program-date-time names (with B-frames
+        /// the keyframe is shown a few frames after it is decoded).
+        var presentation: Double
         var duration: Double
         var independent: Bool
     }
@@ -23,6 +27,7 @@ final class FragmentedMuxer {
     private var lastDts: [Int: Int64] = [:]
     private(set) var initialization: ByteBuffer?
     private var fragmentStart: Double?
+    private var fragmentPresentation = 0.0
     private var fragmentEnd: Double = 0
     private var fragmentIndependent = false
     private var headerWritten = false
@@ -101,6 +106,8 @@ final class FragmentedMuxer {
         if packet.streamIndex == referenceStream {
             if fragmentStart == nil {
                 fragmentStart = dts
+                let pts = packet.pointer.pointee.pts
+                fragmentPresentation = pts == cffmpeg_nopts_value() ? dts : dts + Double(pts - packet.pointer.pointee.dts) * av_q2d(inTimeBase)
                 fragmentIndependent = packet.isKeyframe
             }
             fragmentEnd = max(fragmentEnd, dts + duration)
@@ -131,6 +138,6 @@ final class FragmentedMuxer {
             bytes = split.rest.readableBytes == 0 ? try flushMuxer() : split.rest
         }
         defer { fragmentStart = nil }
-        return Fragment(bytes: bytes, start: start, duration: max(0, fragmentEnd - start), independent: fragmentIndependent)
+        return Fragment(bytes: bytes, start: start, presentation: fragmentPresentation, duration: max(0, fragmentEnd - start), independent: fragmentIndependent)
     }
 }

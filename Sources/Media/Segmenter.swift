@@ -35,6 +35,24 @@ final class Segmenter {
     private var audioErrors = 0
     /// Maps media time to wall clock: set by the first packet of a session.
     private var anchor: (date: Date, media: Double)?
+    /// A cut waiting for the audio to reach it, with the video packets from the one that starts the new part.
+    private var held: HeldCut?
+    /// End (seconds) of the newest packet written, per audio muxer key.
+    private var audioEnd: [Int: Double] = [:]
+    private var warnedAudioLag = false
+
+    /// An MPEG-TS multiplex often carries the audio of a moment after its picture (the muxer interleaves by
+    /// decode time, and B-frames put video decode time early). Cutting at the video packet would put that
+    /// audio into the next part, so its sound starts before its picture: the cut waits, holding the video,
+    /// until every audio track has passed the cut's presentation time (at most `holdLimit` of video).
+    private struct HeldCut {
+        var endingSegment: Bool
+        var pts: Double
+        var packets: [PacketTimeline.Timed]
+        /// Audio already past the cut, from tracks that reached it before the others.
+        var audio: [(packet: Packet, key: Int, dts: Double, duration: Double)] = []
+    }
+    private static let holdLimit = 1.0
 
     init(settings: Settings, logger: Logger, emit: @escaping (MediaEvent) -> Void) {
         self.settings = settings
@@ -56,6 +74,9 @@ final class Segmenter {
         audioErrors = 0
         audioTranscoders = [:]
         transcoder = nil
+        held = nil
+        audioEnd = [:]
+        warnedAudioLag = false
         let plan = MediaPlan(policy: policy, video: input.videoStream.map(input.summary), audio: input.audioStreams.map(input.summary),
                              ladder: settings.ladder, maxAudioTracks: settings.maxAudioTracks)
         for track in plan.tracks {
@@ -177,24 +198,25 @@ final class Segmenter {
     func write(_ timed: PacketTimeline.Timed) throws {
         if anchor == nil { anchor = (Date(), timed.dts) }
         let index = timed.packet.streamIndex
-        if index == referenceStream {
-            let pts = Double(timed.packet.pointer.pointee.pts) * av_q2d(referenceTimeBase)
-            if !sentFirstBoundary {
-                sentFirstBoundary = true
-                send(.boundary(.init(kind: .first, pts: pts, programDateTime: wallClock(timed.dts))))
-            }
-            switch planner.decide(dts: timed.dts, duration: timed.duration, isKeyframe: timed.packet.isKeyframe) {
-            case .none: break
-            case .part: try cut(endingSegment: false, before: timed, pts: pts)
-            case .segment: try cut(endingSegment: true, before: timed, pts: pts)
-            }
-        }
         if index == videoStream {
-            for entry in copies where entry.muxer.handles(stream: index) {
-                try entry.muxer.write(timed.packet, dts: timed.dts, duration: timed.duration)
+            if held != nil {
+                held!.packets.append(copied(timed))
+                if let first = held!.packets.first, timed.dts - first.dts > Self.holdLimit {
+                    if !warnedAudioLag {
+                        warnedAudioLag = true
+                        logger.warning("the input's audio lags its picture by more than \(Self.holdLimit) s; parts are cut without waiting for it")
+                    }
+                    try release()
+                }
+                return
             }
-            if transcoder != nil { send(.video(reference(timed.packet), queuedAt: DispatchTime.now().uptimeNanoseconds)) }
-        } else if let audioTranscoder = audioTranscoders[index] {
+            try writeVideo(timed, decided: false)
+            return
+        }
+        if index == referenceStream, let decision = decide(timed) {
+            try cut(endingSegment: decision == .segment, before: timed, pts: presentation(timed))
+        }
+        if let audioTranscoder = audioTranscoders[index] {
             let key = Self.transcodedKey(index)
             let seconds = av_q2d(audioTranscoder.outputTimeBase)
             do {
@@ -213,11 +235,72 @@ final class Segmenter {
         }
     }
 
+    /// The planner's decision for a reference packet (and the transcoder's first cut point).
+    private func decide(_ timed: PacketTimeline.Timed) -> CutPlanner.Cut? {
+        if !sentFirstBoundary {
+            sentFirstBoundary = true
+            send(.boundary(.init(kind: .first, pts: presentation(timed), programDateTime: wallClock(presentation(timed)))))
+        }
+        let decision = planner.decide(dts: timed.dts, duration: timed.duration, isKeyframe: timed.packet.isKeyframe)
+        return decision == .none ? nil : decision
+    }
+
+    private func presentation(_ timed: PacketTimeline.Timed) -> Double {
+        let raw = timed.packet.pointer.pointee
+        return raw.pts == cffmpeg_nopts_value() ? timed.dts : timed.dts + Double(raw.pts - raw.dts) * av_q2d(referenceTimeBase)
+    }
+
+    /// A video packet: the cut it calls for (now, or once the audio has caught up), then the copies and the transcoder.
+    private func writeVideo(_ timed: PacketTimeline.Timed, decided: Bool) throws {
+        if !decided, timed.packet.streamIndex == referenceStream, let decision = decide(timed) {
+            let pts = presentation(timed)
+            if audioBehind(pts) {
+                held = HeldCut(endingSegment: decision == .segment, pts: pts, packets: [copied(timed)])
+                return
+            }
+            try cut(endingSegment: decision == .segment, before: timed, pts: pts)
+        }
+        for entry in copies where entry.muxer.handles(stream: timed.packet.streamIndex) {
+            try entry.muxer.write(timed.packet, dts: timed.dts, duration: timed.duration)
+        }
+        if transcoder != nil { send(.video(reference(timed.packet), queuedAt: DispatchTime.now().uptimeNanoseconds)) }
+    }
+
+    /// Whether an audio track still has to reach `pts` (tracks silent for two seconds are not waited for).
+    private func audioBehind(_ pts: Double) -> Bool {
+        audioEnd.values.contains { $0 < pts - 0.001 && $0 > pts - 2 }
+    }
+
+    /// Makes the held cut, then writes the held video (which may call for, and hold, the next cut).
+    private func release() throws {
+        guard let cut = held else { return }
+        held = nil
+        try self.cut(endingSegment: cut.endingSegment, before: cut.packets[0], pts: cut.pts)
+        try writeVideo(cut.packets[0], decided: true)
+        for timed in cut.packets.dropFirst() {
+            if held != nil { held!.packets.append(timed) } else { try writeVideo(timed, decided: false) }
+        }
+        for audio in cut.audio { try writeAudio(audio.packet, key: audio.key, dts: audio.dts, duration: audio.duration) }
+    }
+
+    private func copied(_ timed: PacketTimeline.Timed) -> PacketTimeline.Timed {
+        PacketTimeline.Timed(packet: reference(timed.packet), dts: timed.dts, duration: timed.duration)
+    }
+
     private func writeAudio(_ packet: Packet, key: Int, dts: Double, duration: Double) throws {
+        // Audio of the new part waits with its cut until every track has reached it; audio before it goes in now.
+        if let cut = held, dts >= cut.pts - 0.001 {
+            held!.audio.append((reference(packet), key, dts, duration))
+            audioEnd[key] = max(audioEnd[key] ?? 0, dts + duration)
+            if !audioBehind(cut.pts) { try release() }
+            return
+        }
         for entry in copies where entry.muxer.handles(stream: key) {
             try entry.muxer.write(packet, dts: dts, duration: duration)
         }
         if key == floorKey, transcoder != nil { send(.audio(reference(packet), dts: dts)) }
+        audioEnd[key] = max(audioEnd[key] ?? 0, dts + duration)
+        if let cut = held, !audioBehind(cut.pts) { try release() }
     }
 
     private func reference(_ packet: Packet) -> Packet {
@@ -242,7 +325,9 @@ final class Segmenter {
             copies = []
             audioTranscoders = [:]
             transcoder = nil
+            held = nil
         }
+        try? release()
         for (index, audioTranscoder) in audioTranscoders {
             let key = Self.transcodedKey(index)
             let seconds = av_q2d(audioTranscoder.outputTimeBase)
@@ -266,12 +351,12 @@ final class Segmenter {
             }
             emit(.part(entry.name, MediaPart(
                 bytes: fragment.bytes, duration: fragment.duration,
-                independent: fragment.independent, programDateTime: wallClock(fragment.start), mediaTime: fragment.start
+                independent: fragment.independent, programDateTime: wallClock(fragment.presentation), mediaTime: fragment.start
             )))
         }
         if endingSegment { emit(.segmentEnded(copies.map(\.name))) }
-        if let timed {
-            send(.boundary(.init(kind: endingSegment ? .segment : .part, pts: pts, programDateTime: wallClock(timed.dts))))
+        if timed != nil {
+            send(.boundary(.init(kind: endingSegment ? .segment : .part, pts: pts, programDateTime: wallClock(pts))))
         }
     }
 }

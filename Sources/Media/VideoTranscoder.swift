@@ -222,13 +222,18 @@ final class VideoTranscoder: @unchecked Sendable {
         }
     }
 
-    /// A live input whose packets wait longer than `lagLimit` in the queue loses its last (most expensive to
-    /// keep: the ladder is listed best first after the source) rendition, at most once per `lagLimit`.
+    /// A live input whose packets wait longer than `lagLimit` in the queue loses its most expensive ladder
+    /// rung (the largest), at most once per `lagLimit`. An encoded source, the picture every player takes, is
+    /// dropped last and only three times as far behind: a busy moment should cost latency, not the picture.
     private func dropIfBehind(queuedAt: UInt64) {
         guard !waitForEncoder else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         let lag = Double(now - queuedAt) / 1e9
-        guard lag > lagLimit, Double(now - lastDrop) / 1e9 > lagLimit, let dropped = renditions.popLast() else { return }
+        guard lag > lagLimit, Double(now - lastDrop) / 1e9 > lagLimit else { return }
+        let rungs = renditions.indices.filter { renditions[$0].target.name != Rendition.source }
+        let victim = rungs.max { renditions[$0].target.width * renditions[$0].target.height < renditions[$1].target.width * renditions[$1].target.height }
+        guard let index = victim ?? (lag > lagLimit * 3 ? renditions.indices.first : nil) else { return }
+        let dropped = renditions.remove(at: index)
         lastDrop = now
         let reason = String(format: "its encoder fell %.1f s behind real time", lag)
         logger.warning("rendition dropped: \(reason)", metadata: ["rendition": "\(dropped.target.name)", "left": "\(renditions.map(\.target.name))"])
