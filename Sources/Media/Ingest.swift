@@ -89,7 +89,7 @@ private final class IngestWorker: @unchecked Sendable {
             let input = try InputContext(url: source.url, options: source.options, control: control, openTimeout: source.openTimeout)
             let paced = source.pacing == .always || (source.pacing == .auto && input.isSeekableFile)
             logger.info("input opened", metadata: ["url": "\(url)", "paced": "\(paced)"])
-            let timeline = PacketTimeline(input: input, startMicros: timelineEnd)
+            let timeline = PacketTimeline(input: input, startMicros: timelineEnd, stallLimit: max(3, source.readTimeout))
             // A file read as fast as it goes waits for the video encoder; a live input never does.
             try segmenter.begin(input: input, policy: source.transcode, waitForEncoder: !paced && input.isSeekableFile)
             defer {

@@ -1,4 +1,5 @@
 import CFFmpeg
+import Foundation
 
 /// Puts an input's packets on one continuous output timeline:
 /// - drops everything before the first video keyframe, so each session starts decodable;
@@ -33,9 +34,15 @@ final class PacketTimeline {
     /// End of the latest packet released, microseconds on the output timeline.
     private(set) var endMicros: Int64 = 0
 
+    /// Seconds the reference stream may go without a packet while other streams flow: past that, the
+    /// demuxer no longer understands it (the feed changed codec behind the same PIDs).
+    private let stallLimit: Double
+    private var lastReferenceAt = DispatchTime.now().uptimeNanoseconds
+
     /// `startMicros`: where this session begins on the output timeline.
-    init(input: InputContext, startMicros: Int64) {
+    init(input: InputContext, startMicros: Int64, stallLimit: Double = 5) {
         self.input = input
+        self.stallLimit = stallLimit
         self.streams = Set([input.videoStream].compactMap { $0 } + input.audioStreams)
         self.offsetMicros = startMicros
         self.waitingForKeyframe = input.videoStream != nil
@@ -64,7 +71,13 @@ final class PacketTimeline {
             recycle(packet)
             return nil
         }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if index != (input.videoStream ?? input.audioStream), Double(now - lastReferenceAt) / 1e9 > stallLimit {
+            recycle(packet)
+            throw MediaError(.streamsChanged, "no packet of the \(input.videoStream == nil ? "audio" : "video") stream for \(Int(stallLimit)) s while the others flow")
+        }
         if index == (input.videoStream ?? input.audioStream) {
+            lastReferenceAt = now
             let micros = av_rescale_q(raw.dts != cffmpeg_nopts_value() ? raw.dts : raw.pts, input.timeBase(index), cffmpeg_time_base_q())
             if let last = lastReferenceMicros, micros < last - Self.backwardJump || micros > last + Self.forwardJump {
                 recycle(packet)

@@ -33,10 +33,15 @@ final class Segmenter {
     private var referenceTimeBase = AVRational(num: 1, den: 90_000)
     private var sentFirstBoundary = false
     private var audioErrors = 0
+    private var refusedInARow = 0
     /// Maps media time to wall clock: set by the first packet of a session.
     private var anchor: (date: Date, media: Double)?
     /// A cut waiting for the audio to reach it, with the video packets from the one that starts the new part.
     private var held: HeldCut?
+    /// pts − dts of the reference stream's last keyframe (B-frames), seconds.
+    private var reorderDelay = 0.0
+    /// Whether cuts may fall on any frame (the video is only encoded, never copied).
+    private var cutsAnywhere = false
     /// End (seconds) of the newest packet written, per audio muxer key.
     private var audioEnd: [Int: Double] = [:]
     private var warnedAudioLag = false
@@ -72,11 +77,13 @@ final class Segmenter {
         anchor = nil
         sentFirstBoundary = false
         audioErrors = 0
+        refusedInARow = 0
         audioTranscoders = [:]
         transcoder = nil
         held = nil
         audioEnd = [:]
         warnedAudioLag = false
+        reorderDelay = 0
         let plan = MediaPlan(policy: policy, video: input.videoStream.map(input.summary), audio: input.audioStreams.map(input.summary),
                              ladder: settings.ladder, maxAudioTracks: settings.maxAudioTracks)
         for track in plan.tracks {
@@ -118,6 +125,7 @@ final class Segmenter {
             layouts.append(RenditionLayout(name: name, tracks: tracks, isAlternateAudio: alternate, transcoded: transcoded))
         }
         videoStream = plan.video?.index
+        cutsAnywhere = plan.video?.action == .transcode
         if let video = plan.video {
             referenceStream = video.index
             if video.action == .copy || video.action == .copyAndTranscode {
@@ -224,8 +232,12 @@ final class Segmenter {
                     packet.pointer.pointee.stream_index = Int32(key)
                     try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
                 }
+                refusedInARow = 0
             } catch let error as MediaError where error.code == .invalidData {
                 audioErrors += 1
+                refusedInARow += 1
+                // Seconds of refused packets is no corrupt GOP: the feed changed codec behind the same PIDs.
+                if refusedInARow > 100 { throw MediaError(.streamsChanged, "the audio decoder refused \(refusedInARow) packets in a row") }
                 if audioErrors == 1 || audioErrors % 100 == 0 {
                     logger.warning("audio decoder refused packets (corrupt input?)", metadata: ["stream": "\(index)", "count": "\(audioErrors)", "error": "\(error)"])
                 }
@@ -241,13 +253,21 @@ final class Segmenter {
             sentFirstBoundary = true
             send(.boundary(.init(kind: .first, pts: presentation(timed), programDateTime: wallClock(presentation(timed)))))
         }
-        let decision = planner.decide(dts: timed.dts, duration: timed.duration, isKeyframe: timed.packet.isKeyframe)
+        if timed.packet.isKeyframe {
+            let raw = timed.packet.pointer.pointee
+            reorderDelay = raw.pts == cffmpeg_nopts_value() ? 0 : Double(raw.pts - raw.dts) * av_q2d(referenceTimeBase)
+        }
+        // A source that is only encoded (no copy of its video) can be cut at any frame: the encoders put an
+        // IDR there, so segments last the target, not the source's GOP rounded up.
+        let decision = planner.decide(dts: timed.dts, duration: timed.duration, isKeyframe: timed.packet.isKeyframe || cutsAnywhere)
         return decision == .none ? nil : decision
     }
 
+    /// The presentation time a cut before `timed` stands for: its decode time plus the stream's reorder delay
+    /// (measured at the last keyframe). A packet's own pts would not do: with B-frames, the packets of a GOP
+    /// are shown out of their decode order, and cut points would jitter by frames.
     private func presentation(_ timed: PacketTimeline.Timed) -> Double {
-        let raw = timed.packet.pointer.pointee
-        return raw.pts == cffmpeg_nopts_value() ? timed.dts : timed.dts + Double(raw.pts - raw.dts) * av_q2d(referenceTimeBase)
+        timed.dts + reorderDelay
     }
 
     /// A video packet: the cut it calls for (now, or once the audio has caught up), then the copies and the transcoder.

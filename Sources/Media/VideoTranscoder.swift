@@ -80,8 +80,9 @@ final class VideoTranscoder: @unchecked Sendable {
         self.logger = logger
         self.waitForEncoder = waitForEncoder
         self.lagLimit = max(3, segmentTarget * 2)
-        // Room for ~10 s of 50 fps video with its audio and cut points; a live input past that is dropped.
-        queue = WorkQueue(limit: 2048)
+        // Live: room for the 12 s of lag the source may build before it is dropped (25 fps video, its audio,
+        // the cut points). A packaged file waits for the encoder, so a short queue keeps its memory small.
+        queue = WorkQueue(limit: waitForEncoder ? 128 : 2048)
     }
 
     /// Deinterlaces only frames flagged interlaced (a progressive source passes through), one frame per
