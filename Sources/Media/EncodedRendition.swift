@@ -37,12 +37,18 @@ final class EncodedRendition {
 
     /// Scales `frame` to the target size and encodes it into the muxer.
     func encode(_ frame: Frame, picture: FilterGraph.Picture, keyframe: Bool) throws {
+        let timeBase = encoder.context.pointee.time_base
+        // The source's own size in the encoder's format needs no scaler pass.
+        if !target.squarePixels, frame.pointer.pointee.width == target.width, frame.pointer.pointee.height == target.height,
+           frame.pointer.pointee.format == AV_PIX_FMT_YUV420P.rawValue {
+            try encoder.encode(frame, keyframe: keyframe) { try write($0, timeBase) }
+            return
+        }
         if scaler == nil || scalerInput != picture.matching(frame) {
             let input = picture.matching(frame)
             scaler = try FilterGraph(picture: input, description: "scale=\(target.width):\(target.height)\(target.squarePixels ? ",setsar=1" : ""),format=yuv420p")
             scalerInput = input
         }
-        let timeBase = encoder.context.pointee.time_base
         try scaler!.filter(frame) { scaled in
             try encoder.encode(scaled, keyframe: keyframe) { try write($0, timeBase) }
         }

@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.channels = [.init(slug: "senate", input: .init(url: input, loop: true))]
         // A low rendition for weak connections next to the copied 360p source (the README's ladder figures
         // give its CPU cost); SENATE_LIVE_LADDER="" turns it off.
-        configuration.hls.ladder = [LadderRung(name: "240p", height: 240, bitrate: 400_000)]
+        configuration.hls.ladder = [LadderRung(name: "240p", height: 240, bitrate: 250_000)]
         try configuration.apply(environment: ProcessInfo.processInfo.environment)
         // A secret of this run unless one is given: nothing printed in a README signs tokens here.
         if configuration.auth.secret.isEmpty { configuration.auth.secret = Self.randomSecret() }
