@@ -363,28 +363,11 @@ cat "$INPUT" >/dev/null
 [[ " $TOOLS " == *" ours-copy "* ]] && cat "$COPY_INPUT" >/dev/null
 
 # --- timed rounds ---------------------------------------------------------------------------------
-# Interleaving the tools inside each round spreads slow drifts (thermal, neighbours) over all of them;
-# the order within a round rotates so no tool always runs right after the same other one.
+source "$BENCH_DIR/rounds.sh"
 read -r -a tools <<<"$TOOLS"
-for ((round = 1; round <= RUNS; round++)); do
-    echo "round $round/$RUNS" >&2
-    for ((k = 0; k < ${#tools[@]}; k++)); do
-        tool="${tools[$(((k + round - 1) % ${#tools[@]}))]}"
-        run_one "$tool" "$([[ $round == 1 ]] && echo 1 || echo 0)"
-    done
-done
+run_rounds "${tools[@]}"
 
 # --- table ----------------------------------------------------------------------------------------
-# summarize TOOL EXPRESSION median|max   (fields: $2 wall, $3 user, $4 sys, $5 RSS KiB)
-summarize() {
-    awk -F'\t' -v t="$1" '$1 == t { print '"$2"' }' "$RESULTS" | sort -g | awk -v what="$3" '
-        { v[NR] = $1 }
-        END {
-            if (NR == 0) { print "NA"; exit }
-            if (what == "max") print v[NR]
-            else if (NR % 2) print v[(NR + 1) / 2]
-            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 has() { [[ " $TOOLS " == *" $1 "* ]]; }
 # calc EXPRESSION A B: the expression of a and b to two decimals, "-" when either is missing.
 calc() { awk -v a="$2" -v b="$3" 'BEGIN { if (a == "NA" || b == "NA" || a == "-" || b == "-") { print "-"; exit } printf "%.2f", '"$1"' }'; }

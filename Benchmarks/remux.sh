@@ -136,32 +136,13 @@ echo "runs:    $RUNS rounds of ffmpeg, ours single rendition, ours with audio re
 cat "$INPUT" >/dev/null
 
 # --- timed rounds ---------------------------------------------------------------------------------
-# Interleaving the tools inside each round spreads slow drifts (thermal, neighbours) over all of them;
-# the order within a round rotates so no tool always runs right after the same other one.
-tools=(ffmpeg ours-single ours-audio)
-for ((round = 1; round <= RUNS; round++)); do
-    echo "round $round/$RUNS" >&2
-    for ((k = 0; k < ${#tools[@]}; k++)); do
-        tool="${tools[$(((k + round - 1) % ${#tools[@]}))]}"
-        run_one "$tool" "$([[ $round == 1 ]] && echo 1 || echo 0)"
-    done
-done
+source "$BENCH_DIR/rounds.sh"
+run_rounds ffmpeg ours-single ours-audio
 
 # --- table ----------------------------------------------------------------------------------------
-# summarize TOOL COLUMN median|min|max  (columns: 2 wall, 3 user, 4 sys, 5 RSS)
-summarize() {
-    awk -F'\t' -v t="$1" -v c="$2" '$1 == t && $c != "NA" { print $c }' "$RESULTS" | sort -g | awk -v what="$3" '
-        { v[NR] = $1 }
-        END {
-            if (NR == 0) { print "NA"; exit }
-            if (what == "min") print v[1]
-            else if (what == "max") print v[NR]
-            else if (NR % 2) print v[(NR + 1) / 2]
-            else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-ff_median="$(summarize ffmpeg 2 median)"
+ff_median="$(summarize ffmpeg '$2' median)"
 echo
 echo "== results ($RUNS runs each, seconds of wall time; user/sys are medians; RSS is the max over runs)"
 printf '%-34s %8s %8s %8s %8s %8s %10s %8s\n' tool median min max user sys "RSS MiB" "/ffmpeg"
@@ -171,13 +152,13 @@ for tool in ffmpeg ours-single ours-audio; do
         ours-single) name="ours --no-audio-rendition" ;;
         ours-audio)  name="ours (+ audio rendition)" ;;
     esac
-    med="$(summarize "$tool" 2 median)"
-    rss="$(summarize "$tool" 5 max)"
+    med="$(summarize "$tool" '$2' median)"
+    rss="$(summarize "$tool" '$5' max)"
     rss_mib="$([[ "$rss" == NA ]] && echo NA || awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')"
-    printf '%-34s %8.2f %8.2f %8.2f %8s %8s %10s %8s\n' "$name" "$med" "$(summarize "$tool" 2 min)" "$(summarize "$tool" 2 max)" \
-        "$(summarize "$tool" 3 median)" "$(summarize "$tool" 4 median)" "$rss_mib" "$(ratio "$med" "$ff_median")"
+    printf '%-34s %8.2f %8.2f %8.2f %8s %8s %10s %8s\n' "$name" "$med" "$(summarize "$tool" '$2' min)" "$(summarize "$tool" '$2' max)" \
+        "$(summarize "$tool" '$3' median)" "$(summarize "$tool" '$4' median)" "$rss_mib" "$(ratio "$med" "$ff_median")"
 done
 echo
-echo "ratio (ours single rendition / ffmpeg, median): $(ratio "$(summarize ours-single 2 median)" "$ff_median")"
-echo "ratio (ours with audio rendition / ffmpeg, median): $(ratio "$(summarize ours-audio 2 median)" "$ff_median")"
+echo "ratio (ours single rendition / ffmpeg, median): $(ratio "$(summarize ours-single '$2' median)" "$ff_median")"
+echo "ratio (ours with audio rendition / ffmpeg, median): $(ratio "$(summarize ours-audio '$2' median)" "$ff_median")"
 echo "target: ours single rendition / ffmpeg <= 1.00"
