@@ -47,16 +47,19 @@ struct RewindRoutes: Sendable {
         guard await channel.store.isServing(rendition), let disk = channel.store.segmentDisk else {
             throw APIError.notFound("channel \(channel.slug) has no rendition \(rendition) now")
         }
-        let entries = await disk.index(rendition: rendition, since: await rewindStart(channel.slug))
+        let (start, inSitting) = await rewindStart(channel.slug)
+        let entries = await disk.index(rendition: rendition, since: start)
         guard !entries.isEmpty else { throw APIError(.serviceUnavailable, code: "not_ready", message: "no segment on disk yet") }
-        return VODPlaylist.render(entries, live: true)
+        return VODPlaylist.render(entries, kind: inSitting ? .event : .sliding)
     }
 
-    /// The open sitting's start, or `hls.dvrWindow` hours ago when none is open (or it began earlier).
-    private func rewindStart(_ slug: String) async -> Date {
+    /// The open sitting's start (an `EVENT` playlist: it only grows), or `hls.dvrWindow` hours ago when none
+    /// is open or it began earlier (a window sliding forward).
+    private func rewindStart(_ slug: String) async -> (Date, inSitting: Bool) {
         let window = Date().addingTimeInterval(-settings.dvrWindow * 3600)
         let open = ((try? await catalog.openSittings()) ?? []).filter { $0.channel == slug }.map(\.startedAt).max()
-        return max(open ?? window, window)
+        guard let open, open > window else { return (window, false) }
+        return (open, true)
     }
 
     private func liveClip(_ channel: LiveChannel, from: Date, to: Date) async throws -> URL {
