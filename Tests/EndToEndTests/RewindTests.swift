@@ -80,19 +80,19 @@ extension EndToEnd {
 
         @Test("a rung whose encoder cannot keep up with real time is dropped from the playlists, with a log line and a metric; the copied source goes on")
         func slowRungIsDropped() async throws {
-            // veryslow at 540p on this machine's two cores runs far below 25 frames a second.
-            let server = try ServerProcess(environment: EndToEnd.liveEnvironment(input: try Fixtures.clip(seconds: 10, size: "960x540").path, extra: [
-                "SENATE_LIVE_LADDER": "432p:432:2000000", "SENATE_LIVE_ENCODER_PRESET": "veryslow",
+            // veryslow at 704p runs at a few frames a second on this machine's two cores, far below 25.
+            let server = try ServerProcess(environment: EndToEnd.liveEnvironment(input: try Fixtures.clip(seconds: 10, size: "1280x720").path, extra: [
+                "SENATE_LIVE_LADDER": "704p:704:4000000", "SENATE_LIVE_ENCODER_PRESET": "veryslow",
             ]))
             defer { server.stop() }
             let live = server.baseURL + "/live/senate"
             _ = try await HTTP.waitFor(live + "/source/index.m3u8", timeout: 40) { PlaylistText(text: $0).segments.count >= 1 }
-            let multivariant = try await HTTP.waitFor(live + "/index.m3u8", timeout: 60) { !$0.contains("432p/") }
+            let multivariant = try await HTTP.waitFor(live + "/index.m3u8", timeout: 60) { !$0.contains("704p/") }
             #expect(multivariant.contains("source/index.m3u8") && multivariant.contains("audio/index.m3u8"))
             let before = PlaylistText(text: try await HTTP.get(live + "/source/index.m3u8").text).segments.last ?? 0
             let after = try await HTTP.waitFor(live + "/source/index.m3u8", timeout: 20) { (PlaylistText(text: $0).segments.last ?? 0) >= before + 2 }
             #expect(!PlaylistText(text: after).segments.isEmpty, "the source keeps going")
-            #expect(try await HTTP.get(live + "/432p/index.m3u8").status == 404)
+            #expect(try await HTTP.get(live + "/704p/index.m3u8").status == 404)
             #expect(server.log.contains("rendition dropped") && server.log.contains("behind real time"), "\(server.log.suffix(2000))")
             let metrics = try await HTTP.get(server.baseURL + "/metrics").text
             #expect(metrics.contains("senate_live_renditions_dropped_total{channel=\"senate\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("dropped") })")
