@@ -225,13 +225,8 @@ final class Segmenter {
             try cut(endingSegment: decision == .segment, before: timed, pts: presentation(timed))
         }
         if let audioTranscoder = audioTranscoders[index] {
-            let key = Self.transcodedKey(index)
-            let seconds = av_q2d(audioTranscoder.outputTimeBase)
             do {
-                try audioTranscoder.transcode(timed.packet) { packet in
-                    packet.pointer.pointee.stream_index = Int32(key)
-                    try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
-                }
+                try transcodeAudio(audioTranscoder, index: index, timed.packet)
                 refusedInARow = 0
             } catch let error as MediaError where error.code == .invalidData {
                 audioErrors += 1
@@ -307,6 +302,16 @@ final class Segmenter {
         PacketTimeline.Timed(packet: reference(timed.packet), dts: timed.dts, duration: timed.duration)
     }
 
+    /// Transcodes one packet of audio track `index` (nil: drains it) and writes the AAC packets out.
+    private func transcodeAudio(_ audioTranscoder: AudioTranscoder, index: Int, _ packet: Packet?) throws {
+        let key = Self.transcodedKey(index)
+        let seconds = av_q2d(audioTranscoder.outputTimeBase)
+        try audioTranscoder.transcode(packet) { packet in
+            packet.pointer.pointee.stream_index = Int32(key)
+            try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
+        }
+    }
+
     private func writeAudio(_ packet: Packet, key: Int, dts: Double, duration: Double) throws {
         // Audio of the new part waits with its cut until every track has reached it; audio before it goes in now.
         if let cut = held, dts >= cut.pts - 0.001 {
@@ -348,14 +353,7 @@ final class Segmenter {
             held = nil
         }
         try? release()
-        for (index, audioTranscoder) in audioTranscoders {
-            let key = Self.transcodedKey(index)
-            let seconds = av_q2d(audioTranscoder.outputTimeBase)
-            try? audioTranscoder.transcode(nil) { packet in
-                packet.pointer.pointee.stream_index = Int32(key)
-                try writeAudio(packet, key: key, dts: Double(packet.pointer.pointee.dts) * seconds, duration: Double(packet.pointer.pointee.duration) * seconds)
-            }
-        }
+        for (index, audioTranscoder) in audioTranscoders { try? transcodeAudio(audioTranscoder, index: index, nil) }
         if !copies.isEmpty {
             do { try cut(endingSegment: true, before: nil, pts: 0) } catch { emit(.segmentEnded(copies.map(\.name))) }
         }

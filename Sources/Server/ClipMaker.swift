@@ -39,9 +39,7 @@ actor ClipMaker {
                     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                     let runs = SittingArchiver.runs(request.segments, in: request.video)
                     // An interpretation track joins only when it has every segment the picture has.
-                    let alternates = request.alternateAudio.map { SittingArchiver.runs(request.segments, in: $0) }.filter { runs in
-                        runs.allSatisfy { $0.files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
-                    }
+                    let alternates = SittingArchiver.alternateAudio(request.segments, folders: request.alternateAudio)
                     try RecordingExport.write(runs: runs, alternateAudio: alternates, chapters: [], span: request.span, title: request.title, to: output)
                     Self.prune(folder, keep: keep)
                     return output

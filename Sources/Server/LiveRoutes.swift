@@ -25,7 +25,7 @@ struct LiveRoutes: Sendable {
             let mediaType = rendition.hasPrefix(Rendition.audio) ? ContentType.audioMP4 : ContentType.videoMP4
             switch file {
             case .dvrPlaylist:
-                let text = try await rewind.dvrPlaylist(channels[context.parameters.get("channel") ?? ""]!, rendition: rendition)
+                let text = try await rewind.dvrPlaylist(try Self.channel(channels, context), rendition: rendition)
                 return Self.response(text, contentType: ContentType.playlist, cache: "public, max-age=1")
             case .playlist:
                 let query = request.uri.queryParameters
@@ -77,14 +77,22 @@ struct LiveRoutes: Sendable {
     }
 
     private func store(_ context: AppContext) throws -> SegmentStore {
-        let slug = context.parameters.get("channel") ?? ""
-        guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
-        return channel.store
+        try Self.channel(channels, context).store
     }
 
-    private func hls<T>(_ body: () async throws -> T) async throws -> T {
+    /// The channel named by the `:channel` path parameter, or 404.
+    static func channel(_ channels: [String: LiveChannel], _ context: AppContext) throws -> LiveChannel {
+        let slug = context.parameters.get("channel") ?? ""
+        guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
+        return channel
+    }
+
+    /// Runs `body`, turning an `HLSError` into its HTTP answer.
+    static func hls<T>(_ body: () async throws -> T) async throws -> T {
         do { return try await body() } catch let error as HLSError { throw APIError(error) }
     }
+
+    private func hls<T>(_ body: () async throws -> T) async throws -> T { try await Self.hls(body) }
 
     static func response(_ text: String, contentType: String, cache: String) -> Response {
         response(ByteBuffer(string: text), contentType: contentType, cache: cache)

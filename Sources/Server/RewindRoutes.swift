@@ -90,13 +90,7 @@ struct RewindRoutes: Sendable {
         String(ISO8601.format(date).filter { $0 != "-" && $0 != ":" }.prefix(15)) + "Z"
     }
 
-    private func channel(_ context: AppContext) throws -> LiveChannel {
-        let slug = context.parameters.get("channel") ?? ""
-        guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
-        return channel
-    }
+    private func channel(_ context: AppContext) throws -> LiveChannel { try LiveRoutes.channel(channels, context) }
 
-    private func hls<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as HLSError { throw APIError(error) }
-    }
+    private func hls<T>(_ body: () async throws -> T) async throws -> T { try await LiveRoutes.hls(body) }
 }

@@ -175,7 +175,8 @@ actor SittingArchiver {
         }
         guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
         let runs = Self.runs(segments, in: base.appendingPathComponent(renditions[0], isDirectory: true))
-        let alternates = await offThePool { [renditions] in Self.alternateAudio(segments, in: base, renditions: renditions) }
+        let folders = Self.alternateFolders(base, renditions: renditions)
+        let alternates = await offThePool { Self.alternateAudio(segments, folders: folders) }
         let output = base.appendingPathComponent("recording.mp4")
         let marks = chapters.map { RecordingExport.Chapter(title: "\($0.number). \($0.title)", start: $0.start, end: $0.end) }
         let started = ContinuousClock.now
@@ -226,10 +227,15 @@ actor SittingArchiver {
         await offThePool { LiveMediaPruner.prune(folders, olderThan: mediaCutoff) }
     }
 
-    /// The interpretation tracks of an archived sitting that have every segment the picture has, as runs
-    /// matching the picture's. Blocking (file checks).
-    static func alternateAudio(_ segments: [RecordedSegment], in base: URL, renditions: [String]) -> [[RecordingExport.Run]] {
-        renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { runs(segments, in: base.appendingPathComponent($0, isDirectory: true)) }.filter { runs in
+    /// The folders of the interpretation renditions (`audio2`, `audio3` …) under `base`.
+    static func alternateFolders(_ base: URL, renditions: [String]) -> [URL] {
+        renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { base.appendingPathComponent($0, isDirectory: true) }
+    }
+
+    /// The interpretation tracks in `folders` that have every segment the picture has, as runs matching the
+    /// picture's. Blocking (file checks).
+    static func alternateAudio(_ segments: [RecordedSegment], folders: [URL]) -> [[RecordingExport.Run]] {
+        folders.map { runs(segments, in: $0) }.filter { runs in
             runs.allSatisfy { $0.files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
         }
     }
@@ -244,7 +250,7 @@ actor SittingArchiver {
         }
         let chapters = await offThePool { (try? Data(contentsOf: base.appendingPathComponent("chapters.json"))).flatMap { try? JSONDecoder.archive.decode(ChaptersFile.self, from: $0) }?.chapters ?? [] }
         let title = chapters.last { $0.start <= from }.map { "\($0.number). \($0.title)" } ?? summary.title
-        let audio = renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { base.appendingPathComponent($0, isDirectory: true) }
+        let audio = Self.alternateFolders(base, renditions: renditions)
         return try await maker.clip(.init(
             key: "\(sitting)-\(Int(from * 1000))-\(Int(to * 1000))", segments: segments, video: base.appendingPathComponent(renditions[0], isDirectory: true),
             alternateAudio: audio, span: from...to, title: title
