@@ -24,13 +24,14 @@ struct Batch: Sendable {
                     continue
                 }
             }
-            do { try state.validate(draft) } catch let error as RelayError { throw error.inBatch(isBatch ? index : nil) }
+            let payload: EventPayload
+            do { payload = try state.validate(draft) } catch let error as RelayError { throw error.inBatch(isBatch ? index : nil) }
             seq += 1
             let at = ISO8601.millisecond(draft.at ?? now)
             let sitting: String? = draft.type == .sittingStarted
                 ? state.nextSittingId(channel: channel, at: at).id
                 : (state.sitting?.status == .ended ? nil : state.sitting?.id)
-            var event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, type: draft.type, at: at, data: draft.data)
+            var event = Event(seq: seq, id: draft.id ?? UUID().uuidString.lowercased(), channel: channel, sitting: sitting, at: at, data: draft.data, payload: payload)
             event.subject = state.subject(of: event)
             // Acknowledged means readable again: refuse what would not come back from the log as it is.
             guard StoredEventCoding.roundTrips(event) else {

@@ -42,23 +42,22 @@ extension ChannelState {
     /// The subject of `event` given the state before it: `agenda.item` and `vote.*` concern one item (a
     /// tally or result the item of the open vote), `agenda.set` every item it lists.
     public func subject(of event: Event) -> EventSubject? {
-        let data = event.data
         let items: [String]
         var catalog = agenda
-        switch event.type {
-        case .agendaItem: items = [data["itemId"]?.string].compactMap { $0 }
-        case .voteOpened: items = [data["itemId"]?.string].compactMap { $0 }
-        case .voteTally, .voteClosed: items = [openVote?["itemId"]?.string].compactMap { $0 }
-        case .agendaSet:
-            catalog = data["items"]?.array ?? []
-            items = catalog.compactMap { $0["id"]?.string }
+        switch event.payload {
+        case .agendaItem(let taken): items = [taken.itemId]
+        case .voteOpened(let vote): items = [vote.itemId].compactMap { $0 }
+        case .voteTally, .voteClosed: items = [openVote?.itemId].compactMap { $0 }
+        case .agendaSet(let set):
+            catalog = set.items
+            items = catalog.map(\.id)
         default: return nil
         }
         guard !items.isEmpty else { return nil }
         var subject = EventSubject(itemIds: items)
-        for item in catalog where items.contains(item["id"]?.string ?? "") {
-            if let bill = item["billId"]?.string { subject.billIds.append(bill) }
-            subject.tags += item["tags"]?.array?.compactMap(\.string) ?? []
+        for item in catalog where items.contains(item.id) {
+            if let bill = item.billId { subject.billIds.append(bill) }
+            subject.tags += item.tags ?? []
         }
         return subject
     }

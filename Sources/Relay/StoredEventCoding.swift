@@ -51,8 +51,10 @@ public enum StoredEventCoding {
         let decoder = makeDecoder()
         let data: JSONValue
         do { data = try decoder.decode(JSONValue.self, from: Data(row.data.utf8)) } catch { throw StoredEventError("data is not JSON") }
+        let payload: EventPayload
+        do { payload = try EventPayload(type: type, data: data) } catch { throw StoredEventError("data does not match \(type.rawValue): \(error)") }
         return Event(
-            seq: row.seq, id: row.id, channel: row.channel, sitting: row.sitting, type: type, at: at, data: data,
+            seq: row.seq, id: row.id, channel: row.channel, sitting: row.sitting, at: at, data: data, payload: payload,
             // A subject that no longer decodes only narrows what follow filters see; the event still counts.
             subject: row.subject.flatMap { try? decoder.decode(EventSubject.self, from: Data($0.utf8)) }
         )

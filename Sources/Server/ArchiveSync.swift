@@ -2,7 +2,6 @@ import Archive
 import Foundation
 import Logging
 import Relay
-import WallClock
 
 /// Feeds the archive catalog from the event log: what each event changes, and the archive of a sitting
 /// once it ends.
@@ -24,47 +23,34 @@ enum ArchiveSync {
     /// What an event changes in the catalog; nil for events the archive does not keep (speaker, notice).
     static func change(_ event: Event) -> SittingChange? {
         guard let sitting = event.sitting else { return nil }
-        let data = event.data
-        func int(_ key: String) -> Int { data[key]?.int.map(Int.init) ?? 0 }
-        switch event.type {
-        case .sittingStarted:
+        switch event.payload {
+        case .sittingStarted(let started):
             return .started(
-                sitting: sitting, title: data["title"]?.string ?? sitting, chamber: data["chamber"]?.string,
-                number: data["number"]?.int.map(Int.init), scheduledAt: data["scheduledAt"]?.string.flatMap(ISO8601.parse), at: event.at
+                sitting: sitting, title: started.title, chamber: started.chamber, number: Int(started.number),
+                scheduledAt: started.scheduledDate, at: event.at
             )
         case .sittingSuspended: return .status(sitting: sitting, .suspended, at: event.at)
         case .sittingResumed: return .status(sitting: sitting, .live, at: event.at)
         case .sittingEnded: return .status(sitting: sitting, .ended, at: event.at)
-        case .agendaSet:
-            let items = (data["items"]?.array ?? []).compactMap { item -> AgendaEntry? in
-                guard let id = item["id"]?.string else { return nil }
-                return AgendaEntry(id: id, number: item["number"]?.string ?? "", title: item["title"]?.string ?? "", billId: item["billId"]?.string)
-            }
-            return .agenda(sitting: sitting, items: items)
-        case .agendaItem:
-            return data["itemId"]?.string.map { .currentItem(sitting: sitting, itemId: $0, at: event.at) }
-        case .voteOpened:
-            guard let vote = data["voteId"]?.string else { return nil }
-            return .voteOpened(sitting: sitting, voteId: vote, itemId: data["itemId"]?.string, motion: data["motion"]?.string ?? "", at: event.at)
-        case .voteTally:
-            guard let vote = data["voteId"]?.string else { return nil }
-            return .voteCounted(sitting: sitting, voteId: vote, yes: int("yes"), no: int("no"), abstain: int("abstain"), notVoting: int("notVoting"))
-        case .voteClosed:
-            guard let vote = data["voteId"]?.string else { return nil }
-            let records = (data["records"]?.array ?? []).compactMap { record -> MemberVote? in
-                guard let name = record["name"]?.string, let choice = record["vote"]?.string else { return nil }
-                return MemberVote(name: name, memberId: record["memberId"]?.string, vote: choice)
-            }
+        case .agendaSet(let set):
+            return .agenda(sitting: sitting, items: set.items.map { AgendaEntry(id: $0.id, number: $0.number, title: $0.title, billId: $0.billId) })
+        case .agendaItem(let taken):
+            return .currentItem(sitting: sitting, itemId: taken.itemId, at: event.at)
+        case .voteOpened(let vote):
+            return .voteOpened(sitting: sitting, voteId: vote.voteId, itemId: vote.itemId, motion: vote.motion, at: event.at)
+        case .voteTally(let tally):
+            let count = tally.count
+            return .voteCounted(sitting: sitting, voteId: tally.voteId, yes: Int(count.yes), no: Int(count.no), abstain: Int(count.abstain), notVoting: Int(count.notVoting))
+        case .voteClosed(let closed):
+            let count = closed.count
             return .voteClosed(
-                sitting: sitting, voteId: vote, result: data["result"]?.string ?? "", records: records, at: event.at,
-                yes: int("yes"), no: int("no"), abstain: int("abstain"), notVoting: int("notVoting")
+                sitting: sitting, voteId: closed.voteId, result: closed.result.rawValue,
+                records: closed.records.map { MemberVote(name: $0.name, memberId: $0.memberId, vote: $0.vote.rawValue) }, at: event.at,
+                yes: Int(count.yes), no: Int(count.no), abstain: Int(count.abstain), notVoting: Int(count.notVoting)
             )
-        case .transcriptLine:
-            guard let line = data["lineId"]?.string, let start = data["start"]?.string.flatMap(ISO8601.parse),
-                  let end = data["end"]?.string.flatMap(ISO8601.parse) else { return nil }
+        case .transcriptLine(let line):
             return .line(sitting: sitting, TranscriptEntry(
-                id: line, text: data["text"]?.string ?? "", speaker: data["speaker"]?.string, lang: data["lang"]?.string ?? "th",
-                start: start, end: end, final: data["final"]?.bool ?? true
+                id: line.lineId, text: line.text, speaker: line.speaker, lang: line.lang, start: line.start, end: line.end, final: line.final
             ))
         case .speakerChanged, .notice:
             return nil

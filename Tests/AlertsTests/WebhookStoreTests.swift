@@ -10,7 +10,9 @@ struct WebhookStoreTests {
     }
 
     func event(_ seq: Int64, _ type: EventType, bill: String? = nil) -> Event {
-        Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: "s", type: type, at: Date(), data: .object([:]),
+        // The tests use agenda items and notices; each gets the data its type requires.
+        let data: JSONValue = type == .notice ? .object(["text": .string("n")]) : .object(["itemId": .string("i-\(bill ?? "none")")])
+        return try! Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: "s", type: type, at: Date(), data: data,
               subject: bill.map { EventSubject(itemIds: ["i-\($0)"], billIds: [$0]) })
     }
 

@@ -35,6 +35,18 @@ extension EndToEnd {
             #expect(outcome.status == 0, "\(outcome.errors)")
         }
 
+        @Test("the page's reducer (sitting-state.js) turns the shared fixture's events into the same snapshots ChannelState does")
+        func pageReducerMatchesFixture() throws {
+            let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            let fixture = tests.appendingPathComponent("Fixtures/sitting-state.json")
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/sitting_state_check.py")
+            let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment())
+            defer { server.stop() }
+            let run = try Tool.run("python3", [script.path, server.baseURL, fixture.path], timeout: 120)
+            #expect(run.succeeded, "\(run.stderr)\n\(run.stdout)")
+            print("sitting-state check: \(run.stdout)")
+        }
+
         @Test("pages, assets and their errors: unknown channel 404, traversal in asset names 404, / redirects to the first channel")
         func pagesAndAssets() async throws {
             let server = try ServerProcess(environment: EndToEnd.RelayEndToEnd.environment())
