@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock", "Storage"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", "HLS", "Relay", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

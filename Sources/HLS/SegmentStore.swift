@@ -160,6 +160,14 @@ public actor SegmentStore {
         dateRanges.last { $0.classId == classId && $0.end == nil }
     }
 
+    /// The date ranges of a class still kept, oldest first.
+    public func dateRanges(classId: String) -> [DateRange] {
+        dateRanges.filter { $0.classId == classId }
+    }
+
+    /// The captions still kept, by line id.
+    public func captions() -> [String: Cue] { cues }
+
     /// Adds a caption or replaces the one with the same line id.
     public func upsertCue(_ cue: Cue) {
         cues[cue.id] = cue
@@ -182,6 +190,13 @@ public actor SegmentStore {
     public func subtitleSegment(msn: Int) -> String? {
         guard let segment = renditions.first.flatMap({ timelines[$0]?.segment(msn) }), segment.isComplete else { return nil }
         return SubtitleTrack.segment(segment, cues: cues.values.sorted { $0.start < $1.start })
+    }
+
+    /// Captions and ranges that end before this are not needed: a minute before the oldest segment kept in
+    /// memory, or (no media yet) before what a full window of segments would hold.
+    public func liveSyncHorizon(now: Date) -> Date {
+        if let oldest = renditions.first.flatMap({ timelines[$0]?.segments.first?.programDateTime }) { return oldest.addingTimeInterval(-60) }
+        return now.addingTimeInterval(-Double(configuration.memorySegments) * configuration.segmentTarget - 60)
     }
 
     /// Forgets captions and ranges that ended before the oldest segment kept in memory.

@@ -13,20 +13,18 @@ struct ArchiveService: Service {
     let logger: Logger
 
     func run() async throws {
-        var feeds: [(LogFollower, Task<Void, Never>)] = []
+        var syncs: [LogFollower] = []
         for channel in channels {
             let sync = ArchiveSync.follower(channel: channel, relay: relay, catalog: archiver.catalog, archiver: archiver, logger: logger)
             // The first pass catches up with the log before the open sittings are archived below.
             await sync.catchUp()
-            feeds.append((sync, sync.start()))
+            syncs.append(sync)
         }
         await archiver.recoverOpenSittings()
-        let syncs = feeds.map(\.0)
-        let housekeeping = Task {
+        // Every minute: retry catalog updates that failed and archives that were never written.
+        await LogFollower.followUntilShutdown(syncs, retryEvery: .seconds(60)) { [archiver] in
             var nextSweep = ContinuousClock.now
             while !Task.isCancelled {
-                // Every minute: retry catalog updates that failed and archives that were never written.
-                for sync in syncs { sync.poke() }
                 await archiver.archivePending()
                 if ContinuousClock.now >= nextSweep {
                     await archiver.applyRetention()
@@ -35,9 +33,6 @@ struct ArchiveService: Service {
                 try? await Task.sleep(for: .seconds(min(60, archiver.sweepInterval)))
             }
         }
-        try? await gracefulShutdown()
-        housekeeping.cancel()
-        for (sync, task) in feeds { await sync.finish(task) }
         await archiver.cancelAll()
     }
 }

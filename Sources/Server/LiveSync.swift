@@ -1,70 +1,78 @@
 import Foundation
-import WallClock
 import HLS
 import Logging
 import Relay
 
 /// Puts a channel's sitting onto its video: agenda items and votes become `EXT-X-DATERANGE`s, transcript
 /// lines become WebVTT cues, all placed by their wall-clock `at` on the program-date-time clock.
-final class LiveSync: HubSubscriber {
-    private let queue = BoundedQueue<Event>(limit: 10_000)
-    private let store: SegmentStore
-
+///
+/// A durable follower of the log (`LogFollower`), like the archive catalog: it reads every event after
+/// the last one it applied, so neither a full hub queue nor a severed subscription can make a date range
+/// or a cue go missing. It starts from the oldest event the log keeps (a restart rebuilds the current
+/// agenda item and vote, however long ago they began); captions that ended before the playlist's window
+/// are skipped, as the store would forget them anyway.
+actor LiveSync {
     static let agendaClass = "th.go.senate.agenda"
     static let voteClass = "th.go.senate.vote"
+
+    private let store: SegmentStore
+    /// Agenda item titles by id, from the latest `agenda.set`.
+    private var titles: [String: String] = [:]
+    /// The seq of the last event applied: the follower's cursor.
+    private(set) var applied: Int64 = 0
 
     init(store: SegmentStore) {
         self.store = store
     }
 
-    func deliver(_ event: EncodedEvent) -> Bool { queue.offer(event.event) }
-
-    /// Applies events until the hub drops this subscriber or the task is cancelled. `recent` (the latest
-    /// events from the log) rebuilds ranges and captions after a restart.
-    func run(recent: [Event]) async {
-        var agenda: [String: String] = [:]
-        var last: Int64 = 0
-        // Registered with the hub before `recent` was read: skip what both hold.
-        for event in recent where event.seq > last {
-            await apply(event, agenda: &agenda)
-            last = event.seq
-        }
-        for await event in queue.stream where event.seq > last {
-            await apply(event, agenda: &agenda)
-            last = event.seq
+    /// A follower of `channel` that applies its events to `store`.
+    static func follower(channel: String, relay: Relay, store: SegmentStore, logger: Logger) -> LogFollower {
+        let sync = LiveSync(store: store)
+        return LogFollower(channel: channel, relay: relay, name: "live sync", store: "live_sync", logger: logger) {
+            await sync.applied
+        } consume: { events, through in
+            await sync.apply(events, through: through)
+        } quarantine: { event, _ in
+            // Applying never fails; this only moves the cursor past an event if it ever did.
+            await sync.skip(through: event.seq)
         }
     }
 
-    func stop() { queue.finish() }
+    func apply(_ events: [Event], through last: Int64) async {
+        let horizon = await store.liveSyncHorizon(now: Date())
+        for event in events where event.seq > applied {
+            await apply(event, horizon: horizon)
+            applied = event.seq
+        }
+        applied = max(applied, last)
+    }
 
-    private func apply(_ event: Event, agenda: inout [String: String]) async {
-        let data = event.data
-        switch event.type {
-        case .agendaSet:
-            agenda = Dictionary(data["items"]?.array?.compactMap { item in item["id"]?.string.map { ($0, item["title"]?.string ?? "") } } ?? [], uniquingKeysWith: { $1 })
-        case .agendaItem:
+    func skip(through seq: Int64) { applied = max(applied, seq) }
+
+    private func apply(_ event: Event, horizon: Date) async {
+        switch event.payload {
+        case .agendaSet(let set):
+            titles = Dictionary(set.items.map { ($0.id, $0.title) }, uniquingKeysWith: { $1 })
+        case .agendaItem(let taken):
             await closeAgendaItem(at: event.at)
-            guard let item = data["itemId"]?.string else { return }
-            var attributes: [(name: String, value: String)] = [("X-ITEM-ID", item), ("X-SEQ", "\(event.seq)")]
-            if let title = agenda[item] { attributes.append(("X-TITLE", title)) }
+            var attributes: [(name: String, value: String)] = [("X-ITEM-ID", taken.itemId), ("X-SEQ", "\(event.seq)")]
+            if let title = titles[taken.itemId] { attributes.append(("X-TITLE", title)) }
             if let sitting = event.sitting { attributes.append(("X-SITTING", sitting)) }
             await store.upsertDateRange(DateRange(id: "agenda-\(event.seq)", classId: Self.agendaClass, start: event.at, attributes: attributes))
         case .sittingEnded:
             await closeAgendaItem(at: event.at)
-        case .voteOpened:
-            guard let vote = data["voteId"]?.string else { return }
-            await store.upsertDateRange(DateRange(id: "vote-\(vote)", classId: Self.voteClass, start: event.at, attributes: [
-                ("X-VOTE-ID", vote), ("X-MOTION", data["motion"]?.string ?? ""), ("X-SEQ", "\(event.seq)"),
+        case .voteOpened(let vote):
+            await store.upsertDateRange(DateRange(id: "vote-\(vote.voteId)", classId: Self.voteClass, start: event.at, attributes: [
+                ("X-VOTE-ID", vote.voteId), ("X-MOTION", vote.motion), ("X-SEQ", "\(event.seq)"),
             ]))
-        case .voteClosed:
-            guard let vote = data["voteId"]?.string, var range = await store.openDateRange(classId: Self.voteClass), range.id == "vote-\(vote)" else { return }
+        case .voteClosed(let closed):
+            guard var range = await store.openDateRange(classId: Self.voteClass), range.id == "vote-\(closed.voteId)" else { return }
             range.end = max(event.at, range.start)
-            range.attributes.append(("X-RESULT", data["result"]?.string ?? ""))
+            range.attributes.append(("X-RESULT", closed.result.rawValue))
             await store.upsertDateRange(range)
-        case .transcriptLine:
-            guard let line = data["lineId"]?.string, let start = data["start"]?.string.flatMap(ISO8601.parse),
-                  let end = data["end"]?.string.flatMap(ISO8601.parse), let text = data["text"]?.string else { return }
-            await store.upsertCue(Cue(id: line, start: start, end: end, text: text, speaker: data["speaker"]?.string))
+        case .transcriptLine(let line):
+            guard line.end >= horizon else { return }
+            await store.upsertCue(Cue(id: line.lineId, start: line.start, end: line.end, text: line.text, speaker: line.speaker))
         default:
             break
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Relay
+import ServiceLifecycle
 
 /// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
 /// keeps its own cursor: it reads the events after `cursor()` in pages and hands them to `consume`, which
@@ -52,17 +53,36 @@ final class LogFollower: HubSubscriber {
 
     func stop() { wake.finish() }
 
-    /// Registers with the hub (for wake-ups) and follows in a task until `finish(_:)`.
-    func start() -> Task<Void, Never> {
-        relay.hub.add(self, channel: channel)
-        return Task { await self.run() }
-    }
-
-    /// Unregisters, stops, and waits for the task `start()` returned.
-    func finish(_ task: Task<Void, Never>) async {
-        relay.hub.remove(self, channel: channel)
-        stop()
-        await task.value
+    /// Runs `followers` as child tasks of the calling service until its graceful shutdown: each registered
+    /// with the hub for wake-ups and poked every `retryEvery` (a failed write is retried without waiting
+    /// for the next event). `companion` (a sender the followers feed, housekeeping) runs beside them and
+    /// is cancelled once they have stopped. Each follower finishes the page it is consuming before it stops.
+    static func followUntilShutdown(_ followers: [LogFollower], retryEvery interval: Duration, companion: (@Sendable () async -> Void)? = nil) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withDiscardingTaskGroup { following in
+                    for follower in followers {
+                        follower.relay.hub.add(follower, channel: follower.channel)
+                        following.addTask { await follower.run() }
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    for follower in followers { follower.poke() }
+                }
+            }
+            if let companion { group.addTask { await companion() } }
+            try? await gracefulShutdown()
+            for follower in followers {
+                follower.relay.hub.remove(follower, channel: follower.channel)
+                follower.stop()
+            }
+            // The first child to end is the followers' group: neither the poke loop nor a companion ends by itself.
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Follows new events until `stop()`.
