@@ -59,6 +59,7 @@ let package = Package(
             name: "Relay",
             dependencies: [
                 "WallClock", "Storage",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,12 +87,36 @@ let package = Package(
                 "Relay", "WallClock", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The subscriber side of the relay: WebSocket sessions written from the hub per event loop, SSE,
+        // catch-up, deflate, frame checks.
+        .target(
+            name: "RelayTransport",
+            dependencies: [
+                "Relay", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "RelayPostgres", "Archive", "Alerts", "WallClock", "Storage",
+                "Media", "HLS", "Relay", "RelayTransport", "RelayPostgres", "Archive", "Alerts", "WallClock", "Storage",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -140,6 +165,7 @@ let package = Package(
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock", "Storage"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
+        .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Media", "HLS", "Relay", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),

@@ -72,16 +72,3 @@ extension Request {
         return value
     }
 }
-
-extension TokenAuthority {
-    /// The principal of the request's bearer token; 401 `unauthorized` with `WWW-Authenticate: Bearer`
-    /// when there is none, or it is forged, expired or not yet valid.
-    func principal(of request: Request) async throws -> Principal {
-        guard let principal = await principal(authorization: request.headers[.authorization]) else {
-            var error = APIError(.unauthorized, code: "unauthorized", message: "a valid bearer token is required")
-            error.headers[.wwwAuthenticate] = "Bearer"
-            throw error
-        }
-        return principal
-    }
-}

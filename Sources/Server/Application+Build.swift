@@ -13,6 +13,7 @@ import Media
 import Metrics
 import Prometheus
 import Relay
+import RelayTransport
 import RelayPostgres
 import ServiceLifecycle
 
@@ -85,6 +86,7 @@ public func buildServer(
     let draining = DrainFlag()
     let router = Router(context: AppContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: BearerAuthMiddleware(authority: authority))
     router.add(middleware: CORSMiddleware(
         allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Last-Event-ID")!],
         allowMethods: [.get, .head, .options, .post, .put, .delete], maxAge: .seconds(600)
@@ -100,13 +102,17 @@ public func buildServer(
         let clips = ClipMaker(folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("clips", isDirectory: true))
         let rewind = RewindRoutes(channels: channels, catalog: catalog, settings: hls, clips: clips)
         LiveRoutes(channels: channels, segmentTarget: hls.segmentTarget, rewind: rewind).register(on: router)
-        InputRoutes(channels: channels, authority: authority, settings: configuration.ingest).register(on: router)
+        InputRoutes(channels: channels, settings: configuration.ingest).register(on: router)
         ArchiveRoutes(archiver: archiver, renditions: renditions, clips: clips, maxClipSeconds: hls.maxClipSeconds).register(on: router)
-        WebhookRoutes(store: webhookStore, sender: webhookSender, authority: authority, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
+        WebhookRoutes(store: webhookStore, sender: webhookSender, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
     }
     if isRelay {
-        RelayRoutes(relay: relay, authority: authority, settings: configuration.relay).register(on: router)
-        let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: configuration.relay, logger: logger)
+        RelayRoutes(relay: relay, settings: configuration.relay).register(on: router)
+        let limits = SubscriberLimits(
+            subscriberBufferBytes: configuration.relay.subscriberBufferBytes, subscriberQueue: configuration.relay.subscriberQueue,
+            clientMessagesPerSecond: configuration.relay.clientMessagesPerSecond, maxClientMessageBytes: configuration.relay.maxClientMessageBytes
+        )
+        let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: limits, logger: logger)
         router.ws("/ws") { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
@@ -191,12 +197,12 @@ private func guardedServer(webSocketRouter: Router<AppContext>, limiter: Connect
 /// node on a shared log takes its ingest lock, or the start stops.
 private func openEventLog(_ configuration: ServerConfiguration, claimIngest: Bool, logger: Logger) async throws -> (any EventLog, PostgresEventLog?) {
     let history = Int64(configuration.relay.history)
-    guard configuration.relay.store != "sqlite" else {
+    guard case .postgres(let url) = configuration.relay.store else {
         return (try await SQLiteEventLog.open(path: configuration.dataDirectory + "/relay.sqlite", history: history, logger: logger), nil)
     }
     let log: PostgresEventLog
     do {
-        log = try await PostgresEventLog(url: configuration.relay.store, history: history, logger: logger)
+        log = try await PostgresEventLog(url: url, history: history, logger: logger)
     } catch let error as PostgresStoreError {
         throw ConfigurationError(key: "relay.store", error.description)
     } catch {

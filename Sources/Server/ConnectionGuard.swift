@@ -1,4 +1,5 @@
 import NIOCore
+import RelayTransport
 
 /// The first handler of every connection, on the raw bytes:
 /// - a connection over its address's limit (`ConnectionLimiter`) is answered 503 and closed, unread;

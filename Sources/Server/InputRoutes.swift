@@ -9,7 +9,6 @@ import Storage
 /// `DELETE` stops it (the open segment is closed first); `GET` tells the current state. Operators only.
 struct InputRoutes: Sendable {
     let channels: [String: LiveChannel]
-    let authority: TokenAuthority
     let settings: ServerConfiguration.Ingest
 
     /// FFmpeg options an API caller may set: how to listen or connect, never which protocols or files.
@@ -152,10 +151,7 @@ struct InputRoutes: Sendable {
     private func authorized(_ request: Request, _ context: AppContext) async throws -> LiveChannel {
         let slug = context.parameters.get("channel") ?? ""
         guard let channel = channels[slug] else { throw APIError.notFound("no channel \(slug)") }
-        let principal = try await authority.principal(of: request)
-        guard principal.mayPublish(to: slug) else {
-            throw APIError(.forbidden, code: "forbidden", message: "this token may not control \(slug)")
-        }
+        _ = try context.requirePublisher(to: slug, "control")
         return channel
     }
 

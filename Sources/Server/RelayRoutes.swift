@@ -4,11 +4,12 @@ import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
 import Relay
+import RelayTransport
+import WallClock
 
 /// Publishing and reading events over HTTP: POST events, GET state, GET events, SSE stream.
 struct RelayRoutes: Sendable {
     let relay: Relay
-    let authority: TokenAuthority
     let settings: ServerConfiguration.RelaySettings
 
     func register(on router: Router<AppContext>) {
@@ -47,10 +48,7 @@ struct RelayRoutes: Sendable {
     private func publish(_ request: Request, _ context: AppContext) async throws -> Response {
         let started = ContinuousClock.now
         let channel = try channelName(context)
-        let principal = try await authority.principal(of: request)
-        guard principal.mayPublish(to: channel) else {
-            throw APIError(.forbidden, code: "forbidden", message: "this token may not publish to \(channel)")
-        }
+        _ = try context.requirePublisher(to: channel, "publish to")
         let body = try await request.boundedBody(upTo: settings.maxBodyBytes)
         let (drafts, isBatch) = try relayCall { try EventBody.parse(body, maxBatch: settings.maxBatch) }
         let stored = try await relayCall { try await relay.publish(channel: channel, drafts: drafts, isBatch: isBatch) }
@@ -121,6 +119,3 @@ extension APIError {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}

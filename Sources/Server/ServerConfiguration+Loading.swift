@@ -72,7 +72,7 @@ extension ServerConfiguration {
         if let folder = value("INPUT_FILE_ROOT") { ingest.fileRoot = folder }
         if let hosts = value("INPUT_ALLOW_HOSTS") { ingest.allowHosts = Self.list(hosts) }
         if let allow = try flag("INPUT_ALLOW_PRIVATE") { ingest.allowPrivate = allow }
-        if let store = value("STORE") { relay.store = store }
+        if let store = value("STORE") { relay.store = try EventStore(parsing: store) }
         if let seconds = try number("SHARED_LOG_POLL", Double.self) { relay.sharedLogPoll = seconds }
         if let list = value("ROLES") {
             roles = try list.split(separator: ",").map { name in
@@ -186,12 +186,9 @@ extension ServerConfiguration {
             throw ConfigurationError(key: "auth.secret", "must be at least 32 bytes (HS256 needs a key as long as its hash)")
         }
         guard roles?.isEmpty != true else { throw ConfigurationError(key: "roles", "name at least one of ingest, relay") }
-        guard relay.store == "sqlite" || relay.store.hasPrefix("postgres://") || relay.store.hasPrefix("postgresql://") else {
-            throw ConfigurationError(key: "relay.store", "sqlite, or a URL postgres://USER:PASSWORD@HOST:PORT/DATABASE")
-        }
         // Nodes sharing a log must say which one ingests: left to the default, every node would run the
         // webhooks and the archive, and each webhook would go out once per node.
-        guard relay.store == "sqlite" || roles != nil else {
+        guard !relay.store.isShared || roles != nil else {
             throw ConfigurationError(key: "roles", "relay.store is shared: set roles on every node (ingest on exactly one, e.g. ingest,relay; relay on the others)")
         }
         guard relay.sharedLogPoll >= 0.1 else { throw ConfigurationError(key: "relay.sharedLogPoll", "must be at least 0.1 seconds") }

@@ -140,7 +140,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public struct RelaySettings: Sendable, Equatable, Codable {
         /// The event log: `sqlite` (embedded, one node, under the data folder) or a PostgreSQL URL
         /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]` shared by several nodes.
-        public var store = "sqlite"
+        public var store = EventStore.sqlite
         /// Shared store: seconds between looks at the table for events whose notification was lost.
         public var sharedLogPoll = 5.0
         /// Events kept per channel for `since` resumes; older ones answer with `gap` + snapshot.
@@ -180,31 +180,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     }
 
     /// Webhook deliveries.
-    public struct WebhookSettings: Sendable, Equatable, Codable {
-        /// Hosts webhook URLs may point to, whatever addresses they resolve to (receivers inside the
-        /// server's own network); empty allows any host that resolves only to public addresses.
-        public var allowHosts: [String] = []
-        /// Let webhooks reach private, loopback and link-local addresses of any host.
-        public var allowPrivate = false
-        /// Seconds before the first retry; doubles each time up to `retryCap` (with 50–100 % jitter).
-        public var retryBase = 1.0
-        public var retryCap = 300.0
-        /// Seconds after its event a delivery is given up.
-        public var retryFor = 86_400.0
-        /// Failed attempts in a row that disable an endpoint.
-        public var maxFailures = 20
-        /// Deliveries in flight per endpoint.
-        public var concurrency = 4
-        /// Seconds to wait for a receiver's answer.
-        public var timeout = 10.0
-        /// Days the record of finished (delivered or given-up) deliveries is kept.
-        public var keepDays = 7.0
-
-        public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase, cap: retryCap, giveUpAfter: retryFor) }
-
-        /// Where webhook URLs may lead.
-        public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
-    }
+    /// Webhook delivery settings (`webhooks.*`).
+    public typealias WebhookSettings = Alerts.WebhookSettings
 
     /// What inputs `PUT …/input` may name (inputs in this file are the operator's own and not limited).
     public struct Ingest: Sendable, Equatable, Codable {
@@ -325,7 +302,7 @@ extension ServerConfiguration.RelaySettings {
     }
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        store = try container.decodeIfPresent(String.self, forKey: .store) ?? store
+        store = try container.decodeIfPresent(EventStore.self, forKey: .store) ?? store
         sharedLogPoll = try container.decodeIfPresent(Double.self, forKey: .sharedLogPoll) ?? sharedLogPoll
         history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
         recentEvents = try container.decodeIfPresent(Int.self, forKey: .recentEvents) ?? recentEvents
@@ -368,18 +345,49 @@ extension ServerConfiguration.ArchiveSettings {
     }
 }
 
-extension ServerConfiguration.WebhookSettings {
-    enum CodingKeys: String, CodingKey { case allowHosts, allowPrivate, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
+/// Where the event log lives (`relay.store`), read once from the configuration's text.
+public enum EventStore: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Embedded, one node, under the data folder.
+    case sqlite
+    /// PostgreSQL shared by several nodes: the URL as configured.
+    case postgres(url: String)
+
+    /// `sqlite`, or a `postgres://` / `postgresql://` URL.
+    public init(parsing text: String) throws {
+        if text == "sqlite" {
+            self = .sqlite
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            self = .postgres(url: text)
+        } else {
+            throw ConfigurationError(key: "relay.store", "sqlite, or a URL postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+    }
+
+    public var isShared: Bool { self != .sqlite }
+
+    /// The URL's password is left out: this is what logs and errors show.
+    public var description: String {
+        switch self {
+        case .sqlite: "sqlite"
+        case .postgres(let url):
+            URLComponents(string: url).map { parts in
+                var shown = parts
+                if shown.password != nil { shown.password = "***" }
+                return shown.string ?? "postgres://…"
+            } ?? "postgres://…"
+        }
+    }
+
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
-        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
-        retryBase = try container.decodeIfPresent(Double.self, forKey: .retryBase) ?? retryBase
-        retryCap = try container.decodeIfPresent(Double.self, forKey: .retryCap) ?? retryCap
-        retryFor = try container.decodeIfPresent(Double.self, forKey: .retryFor) ?? retryFor
-        maxFailures = try container.decodeIfPresent(Int.self, forKey: .maxFailures) ?? maxFailures
-        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
-        timeout = try container.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
-        keepDays = try container.decodeIfPresent(Double.self, forKey: .keepDays) ?? keepDays
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(parsing: text)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .sqlite: try container.encode("sqlite")
+        case .postgres(let url): try container.encode(url)
+        }
     }
 }

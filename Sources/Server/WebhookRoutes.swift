@@ -9,7 +9,6 @@ import Relay
 struct WebhookRoutes: Sendable {
     let store: WebhookStore
     let sender: WebhookSender
-    let authority: TokenAuthority
     let channels: Set<String>
     let settings: ServerConfiguration.WebhookSettings
 
@@ -28,8 +27,8 @@ struct WebhookRoutes: Sendable {
     }
 
     func register(on router: Router<AppContext>) {
-        router.post("/api/v1/webhooks") { request, _ in
-            let principal = try await manager(request)
+        router.post("/api/v1/webhooks") { request, context in
+            let principal = try manager(context)
             let body = try await request.boundedBody(upTo: 64 * 1024)
             let registration: Registration
             do { registration = try JSONDecoder().decode(Registration.self, from: Data(body.readableBytesView)) } catch {
@@ -39,42 +38,42 @@ struct WebhookRoutes: Sendable {
             try await store.create(webhook, secret: registration.secret)
             return try jsonResponse(webhook, status: .created)
         }
-        router.get("/api/v1/webhooks") { request, _ in
-            let principal = try await manager(request)
+        router.get("/api/v1/webhooks") { _, context in
+            let principal = try manager(context)
             let visible = try await store.webhooks().filter { may(principal, manage: $0) }
             return try jsonResponse(["webhooks": visible])
         }
         router.get("/api/v1/webhooks/:id") { request, context in
-            try jsonResponse(try await owned(request, context))
+            try jsonResponse(try await owned(context))
         }
         router.delete("/api/v1/webhooks/:id") { request, context in
-            let webhook = try await owned(request, context)
+            let webhook = try await owned(context)
             try await store.delete(id: webhook.id)
             return Response(status: .noContent)
         }
         router.post("/api/v1/webhooks/:id/enable") { request, context in
-            let webhook = try await owned(request, context)
+            let webhook = try await owned(context)
             try await store.enable(id: webhook.id)
             sender.poke()
             return try jsonResponse(try await store.webhook(id: webhook.id))
         }
         router.get("/api/v1/webhooks/:id/deliveries") { request, context in
-            let webhook = try await owned(request, context)
+            let webhook = try await owned(context)
             let limit = try request.limit(default: 50, maximum: 500)
             return try jsonResponse(["deliveries": try await store.deliveries(webhookId: webhook.id, limit: limit)])
         }
     }
 
-    private func manager(_ request: Request) async throws -> Principal {
-        let principal = try await authority.principal(of: request)
+    private func manager(_ context: AppContext) throws -> Principal {
+        let principal = try context.requirePrincipal()
         guard principal.role == .operator || principal.role == .admin else {
             throw APIError(.forbidden, code: "forbidden", message: "webhooks need an operator or admin token")
         }
         return principal
     }
 
-    private func owned(_ request: Request, _ context: AppContext) async throws -> Webhook {
-        let principal = try await manager(request)
+    private func owned(_ context: AppContext) async throws -> Webhook {
+        let principal = try manager(context)
         let id = context.parameters.get("id") ?? ""
         guard let webhook = try await store.webhook(id: id), may(principal, manage: webhook) else {
             throw APIError.notFound("no webhook \(id)")

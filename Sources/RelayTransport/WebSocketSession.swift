@@ -9,10 +9,10 @@ import Storage
 /// One `/ws` connection: any number of channel subscriptions. Events are written by the hub straight into
 /// the connection (`DirectSubscriber`); this session only runs the client's commands, one at a time, so a
 /// subscribe's catch-up and the live events that follow it never interleave wrongly.
-struct WebSocketSession: Sendable {
+public struct WebSocketSession: Sendable {
     let relay: Relay
     let fanouts: FanoutRegistry
-    let settings: ServerConfiguration.RelaySettings
+    let settings: SubscriberLimits
     let logger: Logger
     /// Catch-up pages on the event loops at once, for every connection (`DirectSubscriber.sendCatchUp`).
     let replayPages = AsyncLock(permits: 8)
@@ -41,7 +41,15 @@ struct WebSocketSession: Sendable {
     // life (measured with heaptrack: ~26 KB of task memory per connection, 5 KB of it this function's frame
     // when the commands were inlined here). So the waiting loops stay small, and each command runs in its
     // own non-inlined function whose frame exists only while it runs.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
+    public init(relay: Relay, fanouts: FanoutRegistry, settings: SubscriberLimits, logger: Logger) {
+        self.relay = relay
+        self.fanouts = fanouts
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Runs the connection's commands until it closes.
+    public func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
         // The connection's own outbound buffer is the subscriber's bounded queue.
         let high = max(16 * 1024, settings.subscriberBufferBytes)
         try? await connection.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: high / 2, high: high)).get()
@@ -255,5 +263,22 @@ struct RateLimiter {
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true
+    }
+}
+
+/// The limits a subscriber connection runs under (the `relay.*` settings of the same names).
+public struct SubscriberLimits: Sendable, Equatable {
+    /// Bytes in a connection's outbound buffer before it counts as not reading (4008).
+    public var subscriberBufferBytes: Int
+    /// Live events held for a subscriber while its catch-up is sent.
+    public var subscriberQueue: Int
+    public var clientMessagesPerSecond: Int
+    public var maxClientMessageBytes: Int
+
+    public init(subscriberBufferBytes: Int, subscriberQueue: Int, clientMessagesPerSecond: Int, maxClientMessageBytes: Int) {
+        self.subscriberBufferBytes = subscriberBufferBytes
+        self.subscriberQueue = subscriberQueue
+        self.clientMessagesPerSecond = clientMessagesPerSecond
+        self.maxClientMessageBytes = maxClientMessageBytes
     }
 }

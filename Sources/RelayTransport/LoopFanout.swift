@@ -41,11 +41,11 @@ final class LoopFanout: HubSubscriber, @unchecked Sendable {
 }
 
 /// The `LoopFanout`s of every channel, created on first use and registered with the hub.
-final class FanoutRegistry: Sendable {
+public final class FanoutRegistry: Sendable {
     private let hub: Hub
     private let fanouts = NIOLockedValueBox<[String: [ObjectIdentifier: LoopFanout]]>([:])
 
-    init(hub: Hub) {
+    public init(hub: Hub) {
         self.hub = hub
     }
 

@@ -1,18 +1,25 @@
-import Alerts
 import Foundation
 import Logging
 import Relay
 import ServiceLifecycle
 
 /// Fills the webhook outbox from each channel's event log and runs the sender, for the life of the server.
-struct WebhookService: Service {
+public struct WebhookService: Service {
     let channels: [String]
     let relay: Relay
     let store: WebhookStore
     let sender: WebhookSender
     let logger: Logger
 
-    func run() async throws {
+    public init(channels: [String], relay: Relay, store: WebhookStore, sender: WebhookSender, logger: Logger) {
+        self.channels = channels
+        self.relay = relay
+        self.store = store
+        self.sender = sender
+        self.logger = logger
+    }
+
+    public func run() async throws {
         let followers = channels.map { channel in
             LogFollower(channel: channel, relay: relay, name: "the webhook outbox", store: "webhook_outbox", logger: logger) {
                 try await store.cursor(channel: channel)

@@ -15,24 +15,17 @@ import Storage
 /// nothing overtakes anything.
 final class DirectSubscriber: @unchecked Sendable {
     // @unchecked: all mutable state is guarded by `lock`; NIO's `Channel` is thread-safe.
-    private enum Mode {
-        case catchingUp(held: [EncodedEvent])
-        case live(lastSent: Int64)
-        case closed
-    }
-
     private let connection: any Channel
     private let lock = NIOLock()
-    private var mode = Mode.catchingUp(held: [])
+    private var machine: SubscriptionStateMachine<EncodedEvent>
     /// Only events about these bills, items or tags (empty: every event).
     private var follow: FollowFilter
-    private let heldLimit: Int
     private let onOverflow: @Sendable () -> Void
 
     init(connection: any Channel, heldLimit: Int, follow: FollowFilter = FollowFilter(), onOverflow: @escaping @Sendable () -> Void) {
         self.connection = connection
         self.follow = follow
-        self.heldLimit = heldLimit
+        machine = SubscriptionStateMachine(heldLimit: heldLimit)
         self.onOverflow = onOverflow
     }
 
@@ -40,26 +33,13 @@ final class DirectSubscriber: @unchecked Sendable {
 
     /// On the event loop: writes a live event, or holds it during catch-up. False: drop this subscriber.
     func deliver(_ event: EncodedEvent) -> Bool {
-        let accepted: Bool = lock.withLock {
-            switch mode {
-            case .closed:
-                return false
-            case .catchingUp(var held):
-                guard held.count < heldLimit else { mode = .closed; return false }
-                held.append(event)
-                mode = .catchingUp(held: held)
-                return true
-            case .live(let lastSent):
-                guard event.seq > lastSent else { return true }
-                guard follow.matches(event.event.subject) else { mode = .live(lastSent: event.seq); return true }
-                guard connection.isWritable else { mode = .closed; return false }
-                send(event.webSocketText)
-                mode = .live(lastSent: event.seq)
-                return true
-            }
+        let delivery = lock.withLock {
+            let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event.subject), writable: connection.isWritable)
+            if delivery == .write { send(event.webSocketText) }
+            return delivery
         }
-        if !accepted { overflowed() }
-        return accepted
+        if delivery == .drop { overflowed() }
+        return delivery != .drop
     }
 
     /// Writes a page of catch-up messages (snapshot, gap, replayed events), flushed once, on the event loop,
@@ -89,13 +69,8 @@ final class DirectSubscriber: @unchecked Sendable {
     func goLive(after seq: Int64) {
         connection.eventLoop.execute {
             self.lock.withLock {
-                guard case .catchingUp(let held) = self.mode else { return }
-                var last = seq
-                for event in held where event.seq > last {
-                    if self.follow.matches(event.event.subject) { self.send(event.webSocketText) }
-                    last = event.seq
-                }
-                self.mode = .live(lastSent: last)
+                let follow = self.follow
+                for event in self.machine.goLive(after: seq, wanted: { follow.matches($0.event.subject) }) { self.send(event.webSocketText) }
             }
         }
     }
@@ -108,17 +83,12 @@ final class DirectSubscriber: @unchecked Sendable {
     /// Events this subscriber should have had are lost: stop, and close the connection as for a subscriber
     /// that fell behind (4008), so the client resumes with `since` and is told of the gap.
     func sever() {
-        let wasOpen: Bool = lock.withLock {
-            if case .closed = mode { return false }
-            mode = .closed
-            return true
-        }
-        if wasOpen { onOverflow() }
+        if lock.withLock({ machine.close() }) { onOverflow() }
     }
 
     /// Stops writing (unsubscribe or connection end).
     func close() {
-        lock.withLock { mode = .closed }
+        _ = lock.withLock { machine.close() }
     }
 
     private func overflowed() {

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// `GET …/events/stream`: the channel's events as Server-Sent Events (`id:` = seq), resuming after
 /// `Last-Event-ID`; without it, a `snapshot` event first. A comment line every 15 s keeps proxies from
 /// closing an idle stream. A reader too slow for its queue is ended; its browser reconnects with Last-Event-ID.
-struct ServerSentEvents: Sendable {
+public struct ServerSentEvents: Sendable {
     let relay: Relay
     let channel: String
     let since: Int64?
@@ -21,7 +21,16 @@ struct ServerSentEvents: Sendable {
         case heartbeat
     }
 
-    func response() -> Response {
+    public init(relay: Relay, channel: String, since: Int64?, queueLimit: Int, connection: any Channel) {
+        self.relay = relay
+        self.channel = channel
+        self.since = since
+        self.queueLimit = queueLimit
+        self.connection = connection
+    }
+
+    /// The streaming response.
+    public func response() -> Response {
         let headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache",
             HTTPField.Name("X-Accel-Buffering")!: "no",

@@ -2,8 +2,8 @@ import Metrics
 import Synchronization
 
 /// The relay's metrics: subscribers, events in and out, slow subscribers dropped, publish latency.
-final class RelayMetrics: Sendable {
-    static let shared = RelayMetrics()
+public final class RelayMetrics: Sendable {
+    public static let shared = RelayMetrics()
 
     private let subscriberCount = Atomic<Int>(0)
     private let subscribers = Gauge(label: "senate_live_subscribers")
@@ -14,7 +14,7 @@ final class RelayMetrics: Sendable {
 
     func subscriberJoined() { subscribers.record(subscriberCount.add(1, ordering: .relaxed).newValue) }
     func subscriberLeft() { subscribers.record(subscriberCount.subtract(1, ordering: .relaxed).newValue) }
-    func published(_ count: Int, nanoseconds: Int64) {
+    public func published(_ count: Int, nanoseconds: Int64) {
         eventsIn.increment(by: count)
         publishLatency.recordNanoseconds(nanoseconds)
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Relay
 import ServiceLifecycle
 
 /// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
@@ -9,8 +8,8 @@ import ServiceLifecycle
 /// crash can make the consumer miss an event, and a restart resumes where the consumer stopped. An event
 /// the consumer keeps refusing while its store still takes writes is quarantined (`quarantine` stores it
 /// with the cursor past it), so one bad event never stalls the rest of the log.
-final class LogFollower: HubSubscriber {
-    let channel: String
+public final class LogFollower: HubSubscriber {
+    public let channel: String
     private let relay: Relay
     private let name: String
     private let logger: Logger
@@ -24,7 +23,7 @@ final class LogFollower: HubSubscriber {
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private static let page = 500
 
-    init(
+    public init(
         channel: String, relay: Relay, name: String, store: String, logger: Logger, retryDelays: [Int] = [0, 500, 2000],
         cursor: @escaping @Sendable () async throws -> Int64,
         consume: @escaping @Sendable (_ events: [Event], _ through: Int64) async throws -> Void,
@@ -41,23 +40,23 @@ final class LogFollower: HubSubscriber {
         self.retryDelays = retryDelays
     }
 
-    func deliver(_ event: EncodedEvent) -> Bool {
+    public func deliver(_ event: EncodedEvent) -> Bool {
         wake.yield()
         return true
     }
 
-    func severed() { wake.yield() }
+    public func severed() { wake.yield() }
 
     /// Makes it look at the log again (a periodic retry after a failure).
-    func poke() { wake.yield() }
+    public func poke() { wake.yield() }
 
-    func stop() { wake.finish() }
+    public func stop() { wake.finish() }
 
     /// Runs `followers` as child tasks of the calling service until its graceful shutdown: each registered
     /// with the hub for wake-ups and poked every `retryEvery` (a failed write is retried without waiting
     /// for the next event). `companion` (a sender the followers feed, housekeeping) runs beside them and
     /// is cancelled once they have stopped. Each follower finishes the page it is consuming before it stops.
-    static func followUntilShutdown(_ followers: [LogFollower], retryEvery interval: Duration, companion: (@Sendable () async -> Void)? = nil) async {
+    public static func followUntilShutdown(_ followers: [LogFollower], retryEvery interval: Duration, companion: (@Sendable () async -> Void)? = nil) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withDiscardingTaskGroup { following in
@@ -86,14 +85,14 @@ final class LogFollower: HubSubscriber {
     }
 
     /// Follows new events until `stop()`.
-    func run() async {
+    public func run() async {
         repeat {
             await catchUp()
         } while await wakeups.first(where: { _ in true }) != nil
     }
 
     /// Hands over every event the consumer does not hold yet.
-    func catchUp() async {
+    public func catchUp() async {
         do {
             while try await consumeNextPage() {}
         } catch {

@@ -1,9 +1,8 @@
 import Foundation
 import Logging
-import Relay
 import Synchronization
 import Testing
-@testable import Server
+@testable import Relay
 
 @Suite("Log follower")
 struct LogFollowerTests {

@@ -10,13 +10,13 @@ import NIOWebSocket
 /// handshake and keeps them for the connection's life; here an idle subscriber holds none. The relay sends
 /// events uncompressed (one shared buffer for every subscriber), so the deflater is only made for the rare
 /// large reply, and the inflater for each compressed client message (browsers compress what they send).
-struct OnDemandDeflateBuilder: WebSocketExtensionBuilder {
-    static let name = "permessage-deflate"
+public struct OnDemandDeflateBuilder: WebSocketExtensionBuilder {
+    public static let name = "permessage-deflate"
     private let stock: any WebSocketExtensionBuilder
     private let minFrameSizeToCompress: Int
 
     /// Same parameters as `WebSocketExtensionFactory.perMessageDeflate`; context takeover is always off.
-    init(clientMaxWindow: Int, serverMaxWindow: Int, compressionLevel: Int, memoryLevel: Int, maxDecompressedFrameSize: Int, minFrameSizeToCompress: Int) {
+    public init(clientMaxWindow: Int, serverMaxWindow: Int, compressionLevel: Int, memoryLevel: Int, maxDecompressedFrameSize: Int, minFrameSizeToCompress: Int) {
         stock = WebSocketExtensionFactory.perMessageDeflate(
             clientMaxWindow: clientMaxWindow, clientNoContextTakeover: true,
             serverMaxWindow: serverMaxWindow, serverNoContextTakeover: true,
@@ -26,17 +26,17 @@ struct OnDemandDeflateBuilder: WebSocketExtensionBuilder {
         self.minFrameSizeToCompress = minFrameSizeToCompress
     }
 
-    func clientRequestHeader() -> String { stock.clientRequestHeader() }
+    public func clientRequestHeader() -> String { stock.clientRequestHeader() }
 
-    func serverReponseHeader(to request: WebSocketExtensionHTTPParameters) -> String? { stock.serverReponseHeader(to: request) }
+    public func serverReponseHeader(to request: WebSocketExtensionHTTPParameters) -> String? { stock.serverReponseHeader(to: request) }
 
-    func serverExtension(from request: WebSocketExtensionHTTPParameters) throws -> (any WebSocketExtension)? {
+    public func serverExtension(from request: WebSocketExtensionHTTPParameters) throws -> (any WebSocketExtension)? {
         // Made once here so a request the stock extension refuses is refused at the handshake.
         guard try stock.serverExtension(from: request) != nil else { return nil }
         return OnDemandDeflate(minFrameSizeToCompress: minFrameSizeToCompress) { try stock.serverExtension(from: request) }
     }
 
-    func clientExtension(from response: WebSocketExtensionHTTPParameters) throws -> (any WebSocketExtension)? {
+    public func clientExtension(from response: WebSocketExtensionHTTPParameters) throws -> (any WebSocketExtension)? {
         try stock.clientExtension(from: response)
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Server
+@testable import RelayTransport
 
 @Suite("WebSocket frame scanner")
 struct WebSocketFrameScannerTests {

@@ -2,19 +2,19 @@
 /// forbids before any of it is decoded: an unmasked frame (§5.1: 1002), a frame longer than the server
 /// takes (1009), a control frame that is fragmented or longer than 125 bytes, a reserved opcode or an
 /// impossible length (1002). Payload bytes are only counted, never copied.
-struct WebSocketFrameScanner {
-    enum Violation: Equatable {
+public struct WebSocketFrameScanner {
+    public enum Violation: Equatable, Sendable {
         case unmasked
         case tooLarge(UInt64)
         case malformed(String)
 
         /// The close code to send (RFC 6455 §7.4.1).
-        var closeCode: UInt16 {
+        public var closeCode: UInt16 {
             if case .tooLarge = self { return 1009 }
             return 1002
         }
 
-        var reason: String {
+        public var reason: String {
             switch self {
             case .unmasked: "client frames must be masked"
             case .tooLarge(let length): "frame of \(length) bytes is too large"
@@ -28,13 +28,13 @@ struct WebSocketFrameScanner {
     private var header: [UInt8] = []
     private var payloadLeft: UInt64 = 0
 
-    init(maxPayload: Int) {
+    public init(maxPayload: Int) {
         self.maxPayload = maxPayload
         header.reserveCapacity(14)
     }
 
     /// Looks at the next bytes of the stream; the first violation found, or nil.
-    mutating func scan(_ bytes: some Collection<UInt8>) -> Violation? {
+    public mutating func scan(_ bytes: some Collection<UInt8>) -> Violation? {
         var index = bytes.startIndex
         while index != bytes.endIndex {
             if payloadLeft > 0 {

@@ -1,18 +1,18 @@
-import Alerts
 import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import WallClock
 
 /// Sends the webhook outbox: due deliveries go out as signed POSTs, at most `concurrency` at a time per
 /// endpoint; failures are retried with backoff and jitter until the retry period ends, and an endpoint
 /// that keeps failing is disabled. Each attempt checks where the URL leads now (`OutboundPolicy`) and
 /// connects to the checked address only. Runs until cancelled.
-actor WebhookSender {
+public actor WebhookSender {
     private let store: WebhookStore
-    private let settings: ServerConfiguration.WebhookSettings
+    private let settings: WebhookSettings
     private let logger: Logger
     private let policy: OutboundPolicy
     private let clients: PinnedClients
@@ -30,7 +30,7 @@ actor WebhookSender {
     private let disabledGauge = Gauge(label: "senate_live_webhooks_disabled")
     private let pendingGauge = Gauge(label: "senate_live_webhook_deliveries_pending")
 
-    init(store: WebhookStore, settings: ServerConfiguration.WebhookSettings, logger: Logger) {
+    public init(store: WebhookStore, settings: WebhookSettings, logger: Logger) {
         self.store = store
         self.settings = settings
         self.logger = logger
@@ -39,7 +39,7 @@ actor WebhookSender {
     }
 
     /// New deliveries were queued (or an endpoint enabled): look now rather than at the next tick.
-    nonisolated func poke() { Task { await self.wakeUp() } }
+    public nonisolated func poke() { Task { await self.wakeUp() } }
 
     private func wakeUp(generation: Int? = nil) {
         guard generation == nil || generation == napGeneration else { return }
@@ -65,7 +65,7 @@ actor WebhookSender {
         }
     }
 
-    func run() async {
+    public func run() async {
         var nextPrune = ContinuousClock.now
         while !Task.isCancelled {
             if ContinuousClock.now >= nextPrune {
@@ -159,10 +159,10 @@ actor WebhookSender {
 /// approved, while TLS and the `Host` header keep the host name (async-http-client's `dnsOverride`).
 /// Clients unused for five minutes are shut down.
 actor PinnedClients {
-    private let settings: ServerConfiguration.WebhookSettings
+    private let settings: WebhookSettings
     private var clients: [String: (client: HTTPClient, used: ContinuousClock.Instant)] = [:]
 
-    init(settings: ServerConfiguration.WebhookSettings) {
+    init(settings: WebhookSettings) {
         self.settings = settings
     }
 

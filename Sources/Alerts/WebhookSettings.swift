@@ -1,0 +1,46 @@
+import Foundation
+
+/// How webhooks are delivered (`webhooks.*` in the configuration).
+public struct WebhookSettings: Sendable, Equatable, Codable {
+    /// Hosts webhook URLs may point to, whatever addresses they resolve to (receivers inside the
+    /// server's own network); empty allows any host that resolves only to public addresses.
+    public var allowHosts: [String] = []
+    /// Let webhooks reach private, loopback and link-local addresses of any host.
+    public var allowPrivate = false
+    /// Seconds before the first retry; doubles each time up to `retryCap` (with 50–100 % jitter).
+    public var retryBase = 1.0
+    public var retryCap = 300.0
+    /// Seconds after its event a delivery is given up.
+    public var retryFor = 86_400.0
+    /// Failed attempts in a row that disable an endpoint.
+    public var maxFailures = 20
+    /// Deliveries in flight per endpoint.
+    public var concurrency = 4
+    /// Seconds to wait for a receiver's answer.
+    public var timeout = 10.0
+    /// Days the record of finished (delivered or given-up) deliveries is kept.
+    public var keepDays = 7.0
+
+    public init() {}
+
+    public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase, cap: retryCap, giveUpAfter: retryFor) }
+
+    /// Where webhook URLs may lead.
+    public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
+}
+
+extension WebhookSettings {
+    enum CodingKeys: String, CodingKey { case allowHosts, allowPrivate, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
+        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
+        retryBase = try container.decodeIfPresent(Double.self, forKey: .retryBase) ?? retryBase
+        retryCap = try container.decodeIfPresent(Double.self, forKey: .retryCap) ?? retryCap
+        retryFor = try container.decodeIfPresent(Double.self, forKey: .retryFor) ?? retryFor
+        maxFailures = try container.decodeIfPresent(Int.self, forKey: .maxFailures) ?? maxFailures
+        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
+        timeout = try container.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
+        keepDays = try container.decodeIfPresent(Double.self, forKey: .keepDays) ?? keepDays
+    }
+}

@@ -1,0 +1,4 @@
+extension Duration {
+    /// The whole duration in nanoseconds (for metrics and logs in milliseconds).
+    public var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
