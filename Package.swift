@@ -113,10 +113,31 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The live origin: each channel's ingest into its segment store, with the sitting's date ranges and
+        // captions put onto the playlists by a follower of the log.
+        .target(
+            name: "LiveOrigin",
+            dependencies: [
+                "HLS", "Media", "Relay", "Storage", "WallClock",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Sittings into the archive: the catalog fed from the log, VOD folders, recording.mp4, clips, retention.
+        .target(
+            name: "Recorder",
+            dependencies: [
+                "Archive", "HLS", "Media", "Relay", "Storage", "WallClock",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Server",
             dependencies: [
-                "Media", "HLS", "Relay", "RelayTransport", "RelayPostgres", "Archive", "Alerts", "WallClock", "Storage",
+                "Media", "HLS", "Relay", "RelayTransport", "LiveOrigin", "Recorder", "RelayPostgres", "Archive", "Alerts", "WallClock", "Storage",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -139,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "SenateLive",
             dependencies: [
-                "Server", "WallClock",
+                "Server", "LiveOrigin", "WallClock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,7 +187,9 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
         .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", "HLS", "Relay", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "LiveOriginTests", dependencies: ["LiveOrigin", "HLS", "Relay", "WallClock"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Archive", "Relay", "WallClock"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

@@ -24,7 +24,6 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
     private let clientTask: Task<Void, Never>
     private let listening = Atomic<Bool>(false)
     private let (changeStream, changeSink) = AsyncStream.makeStream(of: SharedLogChange.self, bufferingPolicy: .bufferingNewest(4096))
-    private let listenerTask = Mutex<Task<Void, Never>?>(nil)
     /// Holds the ingest lock (see `claimIngest`) for the life of the log.
     private let ingestLock = Mutex<PostgresConnection?>(nil)
 
@@ -35,6 +34,8 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         connection = settings.connectionConfiguration
         client = PostgresClient(configuration: settings.clientConfiguration(statementTimeout: queryTimeout), backgroundLogger: logger)
         let client = client
+        // The pool runs from here to `close()`, not as a service of the group: the server reads every
+        // channel's head and takes the ingest lock through it before the group starts.
         clientTask = Task { await client.run() }
         // Lets the pool's run loop start first: a lease before it logs a warning (it would still be served).
         try? await Task.sleep(for: .milliseconds(20))
@@ -51,9 +52,6 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
             clientTask.cancel()
             throw error
         }
-        // Runs until `close()` (which the server's shutdown calls).
-        let listener = Task { await self.listen() }
-        listenerTask.withLock { $0 = listener }
     }
 
     /// Takes the store's ingest lock (a session advisory lock on a connection kept open): only one node may
@@ -77,14 +75,11 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         return true
     }
 
-    /// Stops listening and closes the connections.
+    /// Closes the connections (after the service running `listen()` has stopped).
     public func close() async {
         if let lockConnection = ingestLock.withLock({ connection in defer { connection = nil }; return connection }) {
             try? await lockConnection.close()
         }
-        let listener = listenerTask.withLock { task in defer { task = nil }; return task }
-        listener?.cancel()
-        await listener?.value
         changeSink.finish()
         clientTask.cancel()
         await clientTask.value
@@ -307,8 +302,9 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         }
     }
 
-    /// Keeps a LISTEN connection open until cancelled, reconnecting after a failure.
-    private func listen() async {
+    /// Keeps a LISTEN connection open until cancelled, reconnecting after a failure: run by the service
+    /// that follows the log (`changes()`), for the life of the server.
+    public func listen() async {
         var attempt = 0
         while !Task.isCancelled {
             do {

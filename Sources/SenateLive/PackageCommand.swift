@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HLS
+import LiveOrigin
 import Media
 import NIOCore
 import Server

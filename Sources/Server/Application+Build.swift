@@ -4,6 +4,7 @@ import Foundation
 import HLS
 import HTTPTypes
 import HummingbirdCore
+import LiveOrigin
 import NIOHTTP1
 import Hummingbird
 import HummingbirdWebSocket
@@ -16,6 +17,7 @@ import Relay
 import RelayTransport
 import RelayPostgres
 import ServiceLifecycle
+import Recorder
 
 /// The request context of every route: HTTP routes and the `/ws` upgrade share one router.
 public typealias AppContext = AppRequestContext
@@ -135,7 +137,7 @@ public func buildServer(
     )
     let inputs = Dictionary(uniqueKeysWithValues: configuration.channels.compactMap { channel in channel.input.map { (channel.slug, $0) } })
     let channelsService = ChannelsService(
-        channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs, logger: logger
+        channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs.mapValues(\.source), logger: logger
     )
     let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
     let webhookService = WebhookService(channels: slugs, relay: relay, store: webhookStore, sender: webhookSender, logger: logger)

@@ -4,6 +4,7 @@ import HLS
 import Hummingbird
 import Relay
 import WallClock
+import Recorder
 
 /// The archive API (`/api/v1/sittings…`, `/api/v1/search`) and the archive files (`/archive/{sitting}/…`).
 struct ArchiveRoutes: Sendable {
@@ -43,14 +44,14 @@ struct ArchiveRoutes: Sendable {
             guard let type = Self.sittingFiles[name] else { throw APIError.notFound("no such file") }
             let url: URL
             if name == "recording.mp4" {
-                url = try await archiver.recording(sitting)
+                url = try await recorderCall { try await archiver.recording(sitting) }
             } else if name == "clip.mp4" {
                 let query = request.uri.queryParameters
                 guard let from = query.get("from").flatMap(Double.init), let to = query.get("to").flatMap(Double.init), from >= 0, from.isFinite, to.isFinite else {
                     throw APIError(.badRequest, code: "invalid_value", message: "from and to must be seconds into the recording", field: "from")
                 }
                 try RewindRoutes.check(span: to - from, maximum: maxClipSeconds)
-                url = try await archiver.clip(sitting, from: from, to: to, maker: clips)
+                url = try await recorderCall { try await archiver.clip(sitting, from: from, to: to, maker: clips) }
                 var response = try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: "public, max-age=3600")
                 response.headers[.contentDisposition] = "attachment; filename=\"\(sitting)-\(Int(from))-\(Int(to))s.mp4\""
                 return response
@@ -147,5 +148,17 @@ struct Extended<Base: Encodable, Extra: Encodable>: Encodable {
         try base.encode(to: encoder)
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(extra, forKey: Key(stringValue: key))
+    }
+}
+
+/// Runs a recorder call, answering its errors as HTTP: 404, 409 (not archived yet), 500.
+func recorderCall<T>(_ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch let error as RecorderError {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .failed: .internalServerError
+        }
+        throw APIError(status, code: error.code, message: error.message)
     }
 }

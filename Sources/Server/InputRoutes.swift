@@ -1,6 +1,7 @@
 import Alerts
 import Foundation
 import Hummingbird
+import LiveOrigin
 import Media
 import NIOCore
 import Storage

@@ -1,6 +1,7 @@
 import HLS
 import HTTPTypes
 import Hummingbird
+import LiveOrigin
 import Media
 
 /// `GET /live/{channel}/index.m3u8` and `GET /live/{channel}/{rendition}/{file}`.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LiveOrigin
 import Prometheus
 import ServiceLifecycle
 import Synchronization

@@ -2,8 +2,10 @@ import Archive
 import Foundation
 import HLS
 import Hummingbird
+import LiveOrigin
 import Media
 import WallClock
+import Recorder
 
 /// Rewinding while live: `GET /live/{channel}/dvr.m3u8` (and `{rendition}/dvr.m3u8`), an `EVENT` playlist
 /// of every segment since the open sitting began (or the last `hls.dvrWindow` hours), served from the

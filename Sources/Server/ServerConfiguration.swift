@@ -1,5 +1,6 @@
 import Foundation
 import Alerts
+import Recorder
 import Media
 
 /// Every setting of the server. Read from YAML (`serve --config`), then overridden by `SENATE_LIVE_…`
@@ -169,15 +170,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     }
 
     /// Sittings' archive.
-    public struct ArchiveSettings: Sendable, Equatable, Codable {
-        /// Days an ended sitting (its recording, transcript, catalog rows) and live media not in a sitting are
-        /// kept; 0 keeps everything for ever.
-        public var retentionDays = 0.0
-        /// Remux `recording.mp4` as soon as a sitting ends (otherwise on its first request).
-        public var exportOnEnd = true
-        /// Seconds to wait after `sitting.ended` for the segment holding the end to close.
-        public var endWait = 15.0
-    }
+    /// Archive settings (`archive.*`).
+    public typealias ArchiveSettings = Recorder.ArchiveSettings
 
     /// Webhook deliveries.
     /// Webhook delivery settings (`webhooks.*`).
@@ -332,16 +326,6 @@ extension ServerConfiguration.Auth {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         secret = try container.decodeIfPresent(String.self, forKey: .secret) ?? secret
-    }
-}
-
-extension ServerConfiguration.ArchiveSettings {
-    enum CodingKeys: String, CodingKey { case retentionDays, exportOnEnd, endWait }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        retentionDays = try container.decodeIfPresent(Double.self, forKey: .retentionDays) ?? retentionDays
-        exportOnEnd = try container.decodeIfPresent(Bool.self, forKey: .exportOnEnd) ?? exportOnEnd
-        endWait = try container.decodeIfPresent(Double.self, forKey: .endWait) ?? endWait
     }
 }
 

@@ -15,6 +15,7 @@ struct SharedLogService: Service {
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await log.listen() }
             group.addTask { await relay.followSharedLog() }
             group.addTask {
                 while !Task.isCancelled {

@@ -4,7 +4,7 @@ import Logging
 import Relay
 import Testing
 import WallClock
-@testable import Server
+@testable import LiveOrigin
 
 @Suite("Live sync follows the log")
 struct LiveSyncTests {

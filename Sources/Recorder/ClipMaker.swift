@@ -6,16 +6,25 @@ import Storage
 /// Cuts clips (`clip.mp4`) out of segments already on disk: whole segments remuxed into one MP4 from the
 /// first keyframe at or after the start, no re-encoding, every audio track kept. One export runs at a time;
 /// a clip asked for twice is cut once; the newest clips are kept in a cache folder.
-actor ClipMaker {
+public actor ClipMaker {
     /// What to cut: consecutive recorded segments of the video rendition's folder, the audio renditions'
     /// folders with the same segment numbers, and the span in seconds from the first segment's start.
-    struct Request: Sendable {
-        var key: String
-        var segments: [RecordedSegment]
-        var video: URL
-        var alternateAudio: [URL]
-        var span: ClosedRange<Double>
-        var title: String
+    public struct Request: Sendable {
+        public var key: String
+        public var segments: [RecordedSegment]
+        public var video: URL
+        public var alternateAudio: [URL]
+        public var span: ClosedRange<Double>
+        public var title: String
+
+        public init(key: String, segments: [RecordedSegment], video: URL, alternateAudio: [URL], span: ClosedRange<Double>, title: String) {
+            self.key = key
+            self.segments = segments
+            self.video = video
+            self.alternateAudio = alternateAudio
+            self.span = span
+            self.title = title
+        }
     }
 
     private let folder: URL
@@ -23,13 +32,13 @@ actor ClipMaker {
     private let exporting = AsyncLock()
     private var inFlight: [String: Task<URL, Error>] = [:]
 
-    init(folder: URL, keep: Int = 64) {
+    public init(folder: URL, keep: Int = 64) {
         self.folder = folder
         self.keep = keep
     }
 
     /// The clip's file, cut now or found in the cache.
-    func clip(_ request: Request) async throws -> URL {
+    public func clip(_ request: Request) async throws -> URL {
         let output = folder.appendingPathComponent("\(request.key).mp4")
         if let task = inFlight[request.key] { return try await task.value }
         let task = Task { [folder, keep, exporting] in

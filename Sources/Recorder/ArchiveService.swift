@@ -6,13 +6,20 @@ import ServiceLifecycle
 
 /// Keeps the archive: one catalog feed per channel, the archive of sittings a crash left open, and the
 /// retention sweep (hourly). Stops with the server.
-struct ArchiveService: Service {
+public struct ArchiveService: Service {
     let channels: [String]
     let relay: Relay
     let archiver: SittingArchiver
     let logger: Logger
 
-    func run() async throws {
+    public init(channels: [String], relay: Relay, archiver: SittingArchiver, logger: Logger) {
+        self.channels = channels
+        self.relay = relay
+        self.archiver = archiver
+        self.logger = logger
+    }
+
+    public func run() async throws {
         var syncs: [LogFollower] = []
         for channel in channels {
             let sync = ArchiveSync.follower(channel: channel, relay: relay, catalog: archiver.catalog, archiver: archiver, logger: logger)

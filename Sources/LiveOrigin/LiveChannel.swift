@@ -10,8 +10,8 @@ import Storage
 /// One channel's live path: its current `Ingest`, the task that feeds the ingest's output into the
 /// channel's `SegmentStore`, and the ingest state.
 public actor LiveChannel {
-    public let slug: String
-    public let store: SegmentStore
+    public nonisolated let slug: String
+    public nonisolated let store: SegmentStore
     private let settings: SegmentSettings
     private let audioName: @Sendable (Int, String?) -> String
     private let logger: Logger

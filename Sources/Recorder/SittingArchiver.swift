@@ -11,18 +11,18 @@ import WallClock
 /// Writes each sitting's archive from the media the live path put on disk and the catalog: VOD playlists,
 /// hard links to the segments, `chapters.json`, `transcript.vtt`, and `recording.mp4` (remuxed once,
 /// then served from disk). Also applies the retention setting.
-actor SittingArchiver {
-    let catalog: Catalog
-    let folder: ArchiveFolder
+public actor SittingArchiver {
+    public nonisolated let catalog: Catalog
+    public nonisolated let folder: ArchiveFolder
     private let disks: [String: SegmentDisk]
     private let renditions: [String]
-    private let settings: ServerConfiguration.ArchiveSettings
+    private let settings: ArchiveSettings
     private let logger: Logger
     /// One lock per sitting: its archive is written, rewritten and exported one step at a time.
     private var locks: [String: AsyncLock] = [:]
     private var background: [Task<Void, Never>] = []
 
-    init(catalog: Catalog, folder: ArchiveFolder, disks: [String: SegmentDisk], renditions: [String], settings: ServerConfiguration.ArchiveSettings, logger: Logger) {
+    public init(catalog: Catalog, folder: ArchiveFolder, disks: [String: SegmentDisk], renditions: [String], settings: ArchiveSettings, logger: Logger) {
         self.catalog = catalog
         self.folder = folder
         self.disks = disks
@@ -110,9 +110,9 @@ actor SittingArchiver {
     }
 
     private func writeLocked(_ sitting: String) async throws {
-        guard let detail = try await catalog.detail(sitting: sitting) else { throw APIError.notFound("no sitting \(sitting)") }
+        guard let detail = try await catalog.detail(sitting: sitting) else { throw RecorderError.notFound("no sitting \(sitting)") }
         guard let disk = disks[detail.sitting.channel], ArchiveFolder.isValid(sitting: sitting) else {
-            throw APIError.notFound("sitting \(sitting) has no recorded channel")
+            throw RecorderError.notFound("sitting \(sitting) has no recorded channel")
         }
         await disk.flush()
         let (start, end) = (detail.sitting.startedAt, detail.sitting.endedAt ?? Date())
@@ -155,7 +155,7 @@ actor SittingArchiver {
     }
 
     /// `recording.mp4` of an ended sitting, remuxed on first use; concurrent callers wait for the one export.
-    func recording(_ sitting: String) async throws -> URL {
+    public func recording(_ sitting: String) async throws -> URL {
         if let url = folder.existingFile(sitting: sitting, ["recording.mp4"]) { return url }
         return try await lock(sitting).withLock {
             if let url = folder.existingFile(sitting: sitting, ["recording.mp4"]) { return url }
@@ -164,16 +164,16 @@ actor SittingArchiver {
     }
 
     private func export(_ sitting: String) async throws -> URL {
-        guard let summary = try await catalog.detail(sitting: sitting)?.sitting else { throw APIError.notFound("no sitting \(sitting)") }
+        guard let summary = try await catalog.detail(sitting: sitting)?.sitting else { throw RecorderError.notFound("no sitting \(sitting)") }
         guard summary.status == .ended, let archived = summary.archivedAt, let ended = summary.endedAt, archived >= ended else {
-            throw APIError(.conflict, code: "sitting_not_archived", message: "sitting \(sitting) has not ended and been archived yet; watch it live at /live/\(summary.channel)/index.m3u8")
+            throw RecorderError(.conflict, code: "sitting_not_archived", "sitting \(sitting) has not ended and been archived yet; watch it live at /live/\(summary.channel)/index.m3u8")
         }
         let base = folder.folder(sitting)
         let (segments, chapters) = try await offThePool {
             (try JSONDecoder.archive.decode([RecordedSegment].self, from: Data(contentsOf: base.appendingPathComponent("segments.json"))),
              try JSONDecoder.archive.decode(ChaptersFile.self, from: Data(contentsOf: base.appendingPathComponent("chapters.json"))).chapters)
         }
-        guard !segments.isEmpty else { throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no recorded media") }
+        guard !segments.isEmpty else { throw RecorderError(.notFound, code: "no_media", "sitting \(sitting) has no recorded media") }
         let runs = Self.runs(segments, in: base.appendingPathComponent(renditions[0], isDirectory: true))
         let folders = Self.alternateFolders(base, renditions: renditions)
         let alternates = await offThePool { Self.alternateAudio(segments, folders: folders) }
@@ -191,7 +191,7 @@ actor SittingArchiver {
                 cancelled.store(true, ordering: .relaxed)
             }
         } catch {
-            throw APIError(.internalServerError, code: "export_failed", message: "cannot write the recording of \(sitting): \(error)")
+            throw RecorderError(.failed, code: "export_failed", "cannot write the recording of \(sitting): \(error)")
         }
         if skipped > 0 {
             logger.warning("recording: parts whose codec settings differ from the first were left out", metadata: ["sitting": "\(sitting)", "runs": "\(skipped)"])
@@ -228,25 +228,25 @@ actor SittingArchiver {
     }
 
     /// The folders of the interpretation renditions (`audio2`, `audio3` …) under `base`.
-    static func alternateFolders(_ base: URL, renditions: [String]) -> [URL] {
+    public static func alternateFolders(_ base: URL, renditions: [String]) -> [URL] {
         renditions.filter { $0.hasPrefix(Rendition.audio) && $0 != Rendition.audio }.map { base.appendingPathComponent($0, isDirectory: true) }
     }
 
     /// The interpretation tracks in `folders` that have every segment the picture has, as runs matching the
     /// picture's. Blocking (file checks).
-    static func alternateAudio(_ segments: [RecordedSegment], folders: [URL]) -> [[RecordingExport.Run]] {
+    public static func alternateAudio(_ segments: [RecordedSegment], folders: [URL]) -> [[RecordingExport.Run]] {
         folders.map { runs(segments, in: $0) }.filter { runs in
             runs.allSatisfy { $0.files.allSatisfy { FileManager.default.fileExists(atPath: $0.path) } }
         }
     }
 
     /// A clip of an archived sitting: `from`…`to` seconds into its recording.
-    func clip(_ sitting: String, from: Double, to: Double, maker: ClipMaker) async throws -> URL {
-        guard let summary = try await catalog.detail(sitting: sitting)?.sitting, ArchiveFolder.isValid(sitting: sitting) else { throw APIError.notFound("no sitting \(sitting)") }
+    public func clip(_ sitting: String, from: Double, to: Double, maker: ClipMaker) async throws -> URL {
+        guard let summary = try await catalog.detail(sitting: sitting)?.sitting, ArchiveFolder.isValid(sitting: sitting) else { throw RecorderError.notFound("no sitting \(sitting)") }
         let base = folder.folder(sitting)
         guard let data = await offThePool({ try? Data(contentsOf: base.appendingPathComponent("segments.json")) }),
               let segments = try? JSONDecoder.archive.decode([RecordedSegment].self, from: data), !segments.isEmpty else {
-            throw APIError(.notFound, code: "no_media", message: "sitting \(sitting) has no archived media yet")
+            throw RecorderError(.notFound, code: "no_media", "sitting \(sitting) has no archived media yet")
         }
         let chapters = await offThePool { (try? Data(contentsOf: base.appendingPathComponent("chapters.json"))).flatMap { try? JSONDecoder.archive.decode(ChaptersFile.self, from: $0) }?.chapters ?? [] }
         let title = chapters.last { $0.start <= from }.map { "\($0.number). \($0.title)" } ?? summary.title
@@ -272,7 +272,7 @@ actor SittingArchiver {
         return runs
     }
 
-    static func recorded(_ entry: SegmentDisk.IndexEntry) -> RecordedSegment {
+    public static func recorded(_ entry: SegmentDisk.IndexEntry) -> RecordedSegment {
         RecordedSegment(msn: entry.msn, duration: entry.duration, programDateTime: entry.programDateTime, discontinuity: entry.discontinuity, generation: entry.initGeneration)
     }
 

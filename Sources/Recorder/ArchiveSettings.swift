@@ -1,0 +1,24 @@
+import Foundation
+
+/// How sittings are archived and kept (`archive.*` in the configuration).
+public struct ArchiveSettings: Sendable, Equatable, Codable {
+    /// Days an ended sitting (its recording, transcript, catalog rows) and live media not in a sitting are
+    /// kept; 0 keeps everything for ever.
+    public var retentionDays = 0.0
+    /// Remux `recording.mp4` as soon as a sitting ends (otherwise on its first request).
+    public var exportOnEnd = true
+    /// Seconds to wait after `sitting.ended` for the segment holding the end to close.
+    public var endWait = 15.0
+
+    public init() {}
+}
+
+extension ArchiveSettings {
+    enum CodingKeys: String, CodingKey { case retentionDays, exportOnEnd, endWait }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        retentionDays = try container.decodeIfPresent(Double.self, forKey: .retentionDays) ?? retentionDays
+        exportOnEnd = try container.decodeIfPresent(Bool.self, forKey: .exportOnEnd) ?? exportOnEnd
+        endWait = try container.decodeIfPresent(Double.self, forKey: .endWait) ?? endWait
+    }
+}
