@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
         .testTarget(name: "LiveOriginTests", dependencies: ["LiveOrigin", "HLS", "Relay", "WallClock"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Archive", "Relay", "WallClock"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Media", .product(name: "Yams", package: "Yams"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Starts the real `senate-live` binary: run `swift build` first.
         .testTarget(name: "EndToEndTests", exclude: ["Scripts"]),
     ],

@@ -20,86 +20,19 @@ extension ServerConfiguration {
         return configuration
     }
 
-    /// `SENATE_LIVE_STORE`, `SENATE_LIVE_SHARED_LOG_POLL`, `SENATE_LIVE_ROLES` (comma list), `SENATE_LIVE_HOST`, `_PORT`, `_DATA_DIR`, `_LOG_LEVEL`, `_PART_TARGET`, `_SEGMENT_TARGET`, `_WINDOW`,
-    /// `_MEMORY_SEGMENTS`, `_AUDIO_RENDITION`, `_BLOCKING_TIMEOUT`, `_ARCHIVE_RETENTION_DAYS`, `_ARCHIVE_EXPORT_ON_END`,
-    /// `_ARCHIVE_END_WAIT`, `_WEBHOOK_ALLOW_HOSTS` (comma list), `_WEBHOOK_RETRY_BASE`, `_WEBHOOK_RETRY_CAP`,
-    /// `_WEBHOOK_RETRY_FOR`, `_WEBHOOK_MAX_FAILURES`, `_WEBHOOK_CONCURRENCY`, `_WEBHOOK_TIMEOUT`; `SENATE_LIVE_CHANNELS=senate,parliament`;
-    /// per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`, `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`
-    /// (slug upper-cased, `-` as `_`).
+    /// The environment over the file: every key of `settingKeys` (`SENATE_LIVE_` + its variable), then
+    /// `SENATE_LIVE_CHANNELS=senate,parliament` and per channel `SENATE_LIVE_CHANNEL_<SLUG>_INPUT`, `_LOOP`,
+    /// `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`, `_TRANSCODE` (slug upper-cased, `-` as `_`).
     public mutating func apply(environment: [String: String]) throws {
         func value(_ name: String) -> String? { environment["SENATE_LIVE_" + name].flatMap { $0.isEmpty ? nil : $0 } }
         func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? {
-            guard let text = value(name) else { return nil }
-            guard let parsed = T(text) else { throw ConfigurationError(key: "SENATE_LIVE_" + name, "not a number: \(text)") }
-            return parsed
+            try value(name).map { try SettingKey.parseNumber($0, T.self, variable: name) }
         }
-        func flag(_ name: String) throws -> Bool? {
-            guard let text = value(name)?.lowercased() else { return nil }
-            switch text {
-            case "1", "true", "yes", "on": return true
-            case "0", "false", "no", "off": return false
-            default: throw ConfigurationError(key: "SENATE_LIVE_" + name, "not a boolean: \(text)")
-            }
+        func flag(_ name: String) throws -> Bool? { try value(name).map { try SettingKey.parseFlag($0, variable: name) } }
+        for key in Self.settingKeys {
+            guard let text = environment[key.environmentName], key.takesEmpty || !text.isEmpty else { continue }
+            try key.set(&self, text)
         }
-        if let host = value("HOST") { http.host = host }
-        if let port = try number("PORT", Int.self) { http.port = port }
-        if let seconds = try number("HEADER_TIMEOUT", Double.self) { http.headerTimeout = seconds }
-        if let seconds = try number("BODY_TIMEOUT", Double.self) { http.bodyTimeout = seconds }
-        if let seconds = try number("IDLE_TIMEOUT", Double.self) { http.idleTimeout = seconds }
-        if let bytes = try number("MAX_HEADER_BYTES", Int.self) { http.maxHeaderBytes = bytes }
-        if let count = try number("MAX_CONNECTIONS_PER_ADDRESS", Int.self) { http.maxConnectionsPerAddress = count }
-        if let list = value("CONNECTION_LIMIT_EXEMPT") { http.connectionLimitExempt = Self.list(list) }
-        if let path = value("TLS_CERTIFICATE") { http.tls = http.tls ?? TLS(); http.tls?.certificate = path }
-        if let path = value("TLS_KEY") { http.tls = http.tls ?? TLS(); http.tls?.key = path }
-        if let port = try number("TLS_PORT", Int.self) { http.tls = http.tls ?? TLS(); http.tls?.port = port }
-        if let seconds = try number("DRAIN_TIMEOUT", Double.self) { drainTimeout = seconds }
-        if let directory = value("DATA_DIR") { dataDirectory = directory }
-        if let level = value("LOG_LEVEL") { logLevel = level }
-        if let part = try number("PART_TARGET", Double.self) { hls.partTarget = part }
-        if let segment = try number("SEGMENT_TARGET", Double.self) { hls.segmentTarget = segment }
-        if let window = try number("WINDOW", Int.self) { hls.window = window }
-        if let memory = try number("MEMORY_SEGMENTS", Int.self) { hls.memorySegments = memory }
-        if let audio = try flag("AUDIO_RENDITION") { hls.audioRendition = audio }
-        if let timeout = try number("BLOCKING_TIMEOUT", Double.self) { hls.blockingTimeout = timeout }
-        if let ladder = environment["SENATE_LIVE_LADDER"] { hls.ladder = try Self.ladder(ladder) }
-        if let count = try number("MAX_AUDIO_TRACKS", Int.self) { hls.maxAudioTracks = count }
-        if let names = value("AUDIO_NAMES") { hls.audioNames = names.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
-        if let preset = value("ENCODER_PRESET") { hls.encoderPreset = preset }
-        if let bitrate = try number("SOURCE_BITRATE", Int.self) { hls.sourceBitrate = bitrate }
-        if let hours = try number("DVR_WINDOW", Double.self) { hls.dvrWindow = hours }
-        if let seconds = try number("MAX_CLIP_SECONDS", Double.self) { hls.maxClipSeconds = seconds }
-        if let secret = value("AUTH_SECRET") { auth.secret = secret }
-        if let folder = value("INPUT_FILE_ROOT") { ingest.fileRoot = folder }
-        if let hosts = value("INPUT_ALLOW_HOSTS") { ingest.allowHosts = Self.list(hosts) }
-        if let allow = try flag("INPUT_ALLOW_PRIVATE") { ingest.allowPrivate = allow }
-        if let store = value("STORE") { relay.store = try EventStore(parsing: store) }
-        if let seconds = try number("SHARED_LOG_POLL", Double.self) { relay.sharedLogPoll = seconds }
-        if let list = value("ROLES") {
-            roles = try list.split(separator: ",").map { name in
-                let trimmed = name.trimmingCharacters(in: .whitespaces)
-                guard let role = Role(rawValue: trimmed) else { throw ConfigurationError(key: "SENATE_LIVE_ROLES", "unknown role '\(trimmed)': ingest, relay") }
-                return role
-            }
-        }
-        if let history = try number("HISTORY", Int.self) { relay.history = history }
-        if let count = try number("RECENT_EVENTS", Int.self) { relay.recentEvents = count }
-        if let queue = try number("SUBSCRIBER_QUEUE", Int.self) { relay.subscriberQueue = queue }
-        if let bytes = try number("SUBSCRIBER_BUFFER_BYTES", Int.self) { relay.subscriberBufferBytes = bytes }
-        if let bytes = try number("MAX_BODY_BYTES", Int.self) { relay.maxBodyBytes = bytes }
-        if let rate = try number("CLIENT_MESSAGES_PER_SECOND", Int.self) { relay.clientMessagesPerSecond = rate }
-        if let interval = try number("PING_INTERVAL", Double.self) { relay.pingInterval = interval }
-        if let compression = try flag("COMPRESSION") { relay.compression = compression }
-        if let days = try number("ARCHIVE_RETENTION_DAYS", Double.self) { archive.retentionDays = days }
-        if let export = try flag("ARCHIVE_EXPORT_ON_END") { archive.exportOnEnd = export }
-        if let wait = try number("ARCHIVE_END_WAIT", Double.self) { archive.endWait = wait }
-        if let hosts = value("WEBHOOK_ALLOW_HOSTS") { webhooks.allowHosts = Self.list(hosts) }
-        if let allow = try flag("WEBHOOK_ALLOW_PRIVATE") { webhooks.allowPrivate = allow }
-        if let seconds = try number("WEBHOOK_RETRY_BASE", Double.self) { webhooks.retryBase = seconds }
-        if let seconds = try number("WEBHOOK_RETRY_CAP", Double.self) { webhooks.retryCap = seconds }
-        if let seconds = try number("WEBHOOK_RETRY_FOR", Double.self) { webhooks.retryFor = seconds }
-        if let count = try number("WEBHOOK_MAX_FAILURES", Int.self) { webhooks.maxFailures = count }
-        if let count = try number("WEBHOOK_CONCURRENCY", Int.self) { webhooks.concurrency = count }
-        if let seconds = try number("WEBHOOK_TIMEOUT", Double.self) { webhooks.timeout = seconds }
         if let list = value("CHANNELS") {
             let slugs = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             channels = slugs.map { slug in channels.first { $0.slug == slug } ?? Channel(slug: slug) }
