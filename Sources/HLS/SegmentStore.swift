@@ -195,14 +195,17 @@ public actor SegmentStore {
     /// Captions and ranges that end before this are not needed: a minute before the oldest segment kept in
     /// memory, or (no media yet) before what a full window of segments would hold.
     public func liveSyncHorizon(now: Date) -> Date {
-        if let oldest = renditions.first.flatMap({ timelines[$0]?.segments.first?.programDateTime }) { return oldest.addingTimeInterval(-60) }
-        return now.addingTimeInterval(-Double(configuration.memorySegments) * configuration.segmentTarget - 60)
+        mediaHorizon ?? now.addingTimeInterval(-Double(configuration.memorySegments) * configuration.segmentTarget - 60)
+    }
+
+    /// A minute before the oldest segment kept in memory; nil without media.
+    private var mediaHorizon: Date? {
+        renditions.first.flatMap { timelines[$0]?.segments.first?.programDateTime }?.addingTimeInterval(-60)
     }
 
     /// Forgets captions and ranges that ended before the oldest segment kept in memory.
     private func trimLiveSync() {
-        guard let oldest = renditions.first.flatMap({ timelines[$0]?.segments.first?.programDateTime }) else { return }
-        let horizon = oldest.addingTimeInterval(-60)
+        guard let horizon = mediaHorizon else { return }
         cues = cues.filter { $0.value.end >= horizon }
         dateRanges.removeAll { ($0.end ?? .distantFuture) < horizon }
     }

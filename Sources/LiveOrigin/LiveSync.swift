@@ -29,7 +29,7 @@ actor LiveSync {
     static func follower(channel: String, relay: Relay, store: SegmentStore, logger: Logger) -> LogFollower {
         let sync = LiveSync(store: store)
         return LogFollower(channel: channel, relay: relay, name: "live sync", store: "live_sync", logger: logger) {
-            await sync.applied
+            try await sync.cursor(relay: relay, channel: channel)
         } consume: { events, through in
             await sync.apply(events, through: through)
         } quarantine: { event, _ in
@@ -49,18 +49,27 @@ actor LiveSync {
 
     func skip(through seq: Int64) { applied = max(applied, seq) }
 
+    /// The last event applied; at first, the one before the oldest the log keeps (so a trimmed log is
+    /// not reported as events this follower missed).
+    func cursor(relay: Relay, channel: String) async throws -> Int64 {
+        if applied == 0, let oldest = try await relay.oldestKept(channel: channel) { applied = max(0, oldest - 1) }
+        return applied
+    }
+
     private func apply(_ event: Event, horizon: Date) async {
         switch event.payload {
         case .agendaSet(let set):
             titles = Dictionary(set.items.map { ($0.id, $0.title) }, uniquingKeysWith: { $1 })
         case .agendaItem(let taken):
-            await closeAgendaItem(at: event.at)
+            await closeOpenRange(Self.agendaClass, at: event.at)
             var attributes: [(name: String, value: String)] = [("X-ITEM-ID", taken.itemId), ("X-SEQ", "\(event.seq)")]
             if let title = titles[taken.itemId] { attributes.append(("X-TITLE", title)) }
             if let sitting = event.sitting { attributes.append(("X-SITTING", sitting)) }
             await store.upsertDateRange(DateRange(id: "agenda-\(event.seq)", classId: Self.agendaClass, start: event.at, attributes: attributes))
         case .sittingEnded:
-            await closeAgendaItem(at: event.at)
+            // The sitting's end closes what was open in it, as the channel state does.
+            await closeOpenRange(Self.agendaClass, at: event.at)
+            await closeOpenRange(Self.voteClass, at: event.at)
         case .voteOpened(let vote):
             await store.upsertDateRange(DateRange(id: "vote-\(vote.voteId)", classId: Self.voteClass, start: event.at, attributes: [
                 ("X-VOTE-ID", vote.voteId), ("X-MOTION", vote.motion), ("X-SEQ", "\(event.seq)"),
@@ -78,8 +87,8 @@ actor LiveSync {
         }
     }
 
-    private func closeAgendaItem(at date: Date) async {
-        guard var open = await store.openDateRange(classId: Self.agendaClass) else { return }
+    private func closeOpenRange(_ classId: String, at date: Date) async {
+        guard var open = await store.openDateRange(classId: classId) else { return }
         open.end = max(date, open.start)
         await store.upsertDateRange(open)
     }

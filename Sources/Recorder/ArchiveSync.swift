@@ -39,14 +39,14 @@ enum ArchiveSync {
         case .voteOpened(let vote):
             return .voteOpened(sitting: sitting, voteId: vote.voteId, itemId: vote.itemId, motion: vote.motion, at: event.at)
         case .voteTally(let tally):
-            let count = tally.count
-            return .voteCounted(sitting: sitting, voteId: tally.voteId, yes: Int(count.yes), no: Int(count.no), abstain: Int(count.abstain), notVoting: Int(count.notVoting))
+            let count = tally.count.ints
+            return .voteCounted(sitting: sitting, voteId: tally.voteId, yes: count.yes, no: count.no, abstain: count.abstain, notVoting: count.notVoting)
         case .voteClosed(let closed):
-            let count = closed.count
+            let count = closed.count.ints
             return .voteClosed(
                 sitting: sitting, voteId: closed.voteId, result: closed.result.rawValue,
                 records: closed.records.map { MemberVote(name: $0.name, memberId: $0.memberId, vote: $0.vote.rawValue) }, at: event.at,
-                yes: Int(count.yes), no: Int(count.no), abstain: Int(count.abstain), notVoting: Int(count.notVoting)
+                yes: count.yes, no: count.no, abstain: count.abstain, notVoting: count.notVoting
             )
         case .transcriptLine(let line):
             return .line(sitting: sitting, TranscriptEntry(
@@ -56,4 +56,9 @@ enum ArchiveSync {
             return nil
         }
     }
+}
+
+extension VoteCount {
+    /// The counts as the catalog stores them.
+    var ints: (yes: Int, no: Int, abstain: Int, notVoting: Int) { (Int(yes), Int(no), Int(abstain), Int(notVoting)) }
 }

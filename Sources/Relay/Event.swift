@@ -29,7 +29,7 @@ public struct Event: Codable, Sendable, Equatable {
     /// Wall-clock time of what happened, on the clock of `EXT-X-PROGRAM-DATE-TIME`.
     public var at: Date
     /// `data` as the publisher sent it: what the wire carries.
-    public var data: JSONValue
+    public let data: JSONValue
     /// `data` read as its type's fields: what the server's consumers read.
     public let payload: EventPayload
     /// What the event is about (stored with it, not part of its JSON).

@@ -106,7 +106,7 @@ public struct AgendaItem: Codable, Sendable, Equatable {
         number = try fields.string("number")
         title = try fields.string("title")
         billId = try fields.optionalString("billId")
-        if let value = fields.fields["tags"], value != .null {
+        if let value = fields.fields["tags"] {
             guard let tags = value.array?.compactMap(\.string), tags.count == value.array?.count else {
                 throw fields.invalid("tags", "must be an array of strings")
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
 /// keeps its own cursor: it reads the events after `cursor()` in pages and hands them to `consume`, which
@@ -21,6 +22,7 @@ public final class LogFollower: HubSubscriber {
     /// Pauses (ms) before each try of an event that fails on its own.
     private let retryDelays: [Int]
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    private let stopped = Atomic<Bool>(false)
     private static let page = 500
 
     public init(
@@ -50,7 +52,11 @@ public final class LogFollower: HubSubscriber {
     /// Makes it look at the log again (a periodic retry after a failure).
     public func poke() { wake.yield() }
 
-    public func stop() { wake.finish() }
+    /// Stops after the page under way (also in the middle of a catch-up).
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        wake.finish()
+    }
 
     /// Runs `followers` as child tasks of the calling service until its graceful shutdown: each registered
     /// with the hub for wake-ups and poked every `retryEvery` (a failed write is retried without waiting
@@ -58,12 +64,11 @@ public final class LogFollower: HubSubscriber {
     /// is cancelled once they have stopped. Each follower finishes the page it is consuming before it stops.
     public static func followUntilShutdown(_ followers: [LogFollower], retryEvery interval: Duration, companion: (@Sendable () async -> Void)? = nil) async {
         await withTaskGroup(of: Void.self) { group in
+            // Registered before anything runs, so the removal below always finds them.
+            for follower in followers { follower.relay.hub.add(follower, channel: follower.channel) }
             group.addTask {
                 await withDiscardingTaskGroup { following in
-                    for follower in followers {
-                        follower.relay.hub.add(follower, channel: follower.channel)
-                        following.addTask { await follower.run() }
-                    }
+                    for follower in followers { following.addTask { await follower.run() } }
                 }
             }
             group.addTask {
@@ -101,6 +106,7 @@ public final class LogFollower: HubSubscriber {
     }
 
     private func consumeNextPage() async throws -> Bool {
+        guard !stopped.load(ordering: .relaxed) else { return false }
         let after = try await cursor()
         let page = try await relay.history(channel: channel, after: after, limit: Self.page)
         guard let last = page.events.last else { return false }

@@ -40,14 +40,17 @@ extension AppRequestContext {
     }
 }
 
-/// Reads the `Authorization: Bearer …` token of every request once, into `context.principal`; the routes
+/// Reads the `Authorization: Bearer …` token of an API request once, into `context.principal`; the routes
 /// that need one say which (`requirePrincipal`, `requirePublisher`), so a 401 looks the same everywhere.
+/// Media, pages and `/ws` need no token, so a header a player sends along costs no signature check there.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authority: TokenAuthority
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let authorization = request.headers[.authorization] else { return try await next(request, context) }
+        guard let authorization = request.headers[.authorization], request.uri.path.hasPrefix("/api/") else {
+            return try await next(request, context)
+        }
         var context = context
         context.principal = await authority.principal(authorization: authorization)
         return try await next(request, context)

@@ -76,18 +76,15 @@ extension ServerConfiguration {
             .number("http.maxHeaderBytes", "MAX_HEADER_BYTES", \.http.maxHeaderBytes, example: "8192"),
             .number("http.maxConnectionsPerAddress", "MAX_CONNECTIONS_PER_ADDRESS", \.http.maxConnectionsPerAddress, example: "64"),
             .list("http.connectionLimitExempt", "CONNECTION_LIMIT_EXEMPT", \.http.connectionLimitExempt),
+            // Any of the three adds the HTTPS listener.
             SettingKey(path: "http.tls.port", variable: "TLS_PORT", example: ("8444", "8444")) { configuration, text in
-                let port = try SettingKey.parseNumber(text, Int.self, variable: "TLS_PORT")
-                configuration.http.tls = configuration.http.tls ?? TLS()
-                configuration.http.tls?.port = port
+                configuration.tls.port = try SettingKey.parseNumber(text, Int.self, variable: "TLS_PORT")
             },
             SettingKey(path: "http.tls.certificate", variable: "TLS_CERTIFICATE", example: ("/etc/tls/cert.pem", "/etc/tls/cert.pem")) { configuration, text in
-                configuration.http.tls = configuration.http.tls ?? TLS()
-                configuration.http.tls?.certificate = text
+                configuration.tls.certificate = text
             },
             SettingKey(path: "http.tls.key", variable: "TLS_KEY", example: ("/etc/tls/key.pem", "/etc/tls/key.pem")) { configuration, text in
-                configuration.http.tls = configuration.http.tls ?? TLS()
-                configuration.http.tls?.key = text
+                configuration.tls.key = text
             },
             .number("drainTimeout", "DRAIN_TIMEOUT", \.drainTimeout, example: "7.5"),
             .text("dataDirectory", "DATA_DIR", \.dataDirectory, example: "/var/lib/senate-live"),
@@ -147,5 +144,13 @@ extension ServerConfiguration {
             .list("ingest.allowHosts", "INPUT_ALLOW_HOSTS", \.ingest.allowHosts),
             .flag("ingest.allowPrivate", "INPUT_ALLOW_PRIVATE", \.ingest.allowPrivate, example: true),
         ]
+    }
+}
+
+extension ServerConfiguration {
+    /// `http.tls`, created with its defaults when first set.
+    fileprivate var tls: TLS {
+        get { http.tls ?? TLS() }
+        set { http.tls = newValue }
     }
 }

@@ -11,7 +11,9 @@ extension ServerConfiguration {
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
                 throw ConfigurationError(key: "--config", "cannot read \(file): \(error.localizedDescription)")
             }
-            do { configuration = try YAMLDecoder().decode(ServerConfiguration.self, from: text) } catch {
+            do { configuration = try YAMLDecoder().decode(ServerConfiguration.self, from: text) } catch let error as ConfigurationError {
+                throw error
+            } catch {
                 throw ConfigurationError(key: file, "not a valid configuration: \(error)")
             }
         }

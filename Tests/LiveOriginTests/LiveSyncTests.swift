@@ -107,4 +107,22 @@ struct LiveSyncTests {
         #expect(items.first?.end == nil, "still under consideration")
         #expect(items.first?.attributes.contains { $0 == ("X-TITLE", "เรื่องที่ประธานแจ้ง") } == true)
     }
+
+    @Test("a sitting that ends with a vote open closes the vote's range as well as the item's")
+    func endClosesOpenVote() async throws {
+        let relay = try await Self.relay()
+        let store = Self.store()
+        let now = Date()
+        try await Self.publish(relay, Self.opening(at: now.addingTimeInterval(-20)))
+        try await Self.publish(relay, [
+            Self.draft(.voteOpened, at: now.addingTimeInterval(-10), ["voteId": "v9", "motion": "ปิดอภิปราย"]),
+            Self.draft(.sittingEnded, at: now, [:]),
+        ])
+        try await Self.following(relay, store) {} until: {
+            await store.dateRanges(classId: LiveSync.voteClass).first?.end != nil
+        }
+        let vote = await store.dateRanges(classId: LiveSync.voteClass)
+        #expect(vote.count == 1 && vote.first?.end != nil, "an open-ended range would be listed in every playlist for ever")
+        #expect(await store.dateRanges(classId: LiveSync.agendaClass).first?.end != nil)
+    }
 }

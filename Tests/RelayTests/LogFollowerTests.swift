@@ -57,4 +57,30 @@ struct LogFollowerTests {
         #expect(record.quarantined.withLock { $0 }.isEmpty)
         #expect(record.cursor.withLock { $0 } == 0)
     }
+
+    @Test("stop() during a long catch-up ends it after the page under way, not after the whole backlog")
+    func stopsMidCatchUp() async throws {
+        let relay = try await Self.relay(events: 0)
+        for start in stride(from: 0, to: 2_500, by: 500) {
+            _ = try await relay.publish(channel: "senate", drafts: (start..<start + 500).map {
+                EventDraft(type: .notice, data: .object(["text": .string("n\($0)")]))
+            }, isBatch: true)
+        }
+        let record = Record()
+        let (firstPage, pageTaken) = AsyncStream.makeStream(of: Void.self)
+        let follower = LogFollower(channel: "senate", relay: relay, name: "a slow consumer", store: "test", logger: Logger(label: "test")) {
+            record.cursor.withLock { $0 }
+        } consume: { events, through in
+            record.consumed.withLock { $0 += events.map(\.seq) }
+            record.cursor.withLock { $0 = through }
+            pageTaken.yield()
+            try await Task.sleep(for: .milliseconds(200))
+        } quarantine: { _, _ in }
+        let run = Task { await follower.run() }
+        for await _ in firstPage { break }
+        follower.stop()
+        await run.value
+        #expect(record.consumed.withLock { $0.count } <= 1_000, "at most the page under way and none after")
+        #expect(record.cursor.withLock { $0 } < 2_500)
+    }
 }
