@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import Storage
 import WallClock
 
 /// Sends the webhook outbox: due deliveries go out as signed POSTs, at most `concurrency` at a time per
@@ -20,10 +21,8 @@ public actor WebhookSender {
     private var inFlight: [String: Task<Void, Never>] = [:]
     private var perEndpoint: [String: Int] = [:]
     private var saturated: Set<String> { Set(perEndpoint.filter { $0.value >= settings.concurrency }.keys) }
-    /// The run loop's pause: resumed by a poke or by its timer (`napGeneration` tells stale timers apart).
-    private var napping: CheckedContinuation<Void, Never>?
-    private var napGeneration = 0
-    private var poked = false
+    /// Ends the run loop's pause early: new deliveries, an endpoint enabled, an attempt finished.
+    private nonisolated let doorbell = Doorbell()
     private let delivered = Counter(label: "senate_live_webhook_deliveries_total", dimensions: [("result", "delivered")])
     private let failed = Counter(label: "senate_live_webhook_deliveries_total", dimensions: [("result", "failed_attempt")])
     private let gaveUp = Counter(label: "senate_live_webhook_deliveries_total", dimensions: [("result", "gave_up")])
@@ -39,31 +38,7 @@ public actor WebhookSender {
     }
 
     /// New deliveries were queued (or an endpoint enabled): look now rather than at the next tick.
-    public nonisolated func poke() { Task { await self.wakeUp() } }
-
-    private func wakeUp(generation: Int? = nil) {
-        guard generation == nil || generation == napGeneration else { return }
-        if let napping {
-            self.napping = nil
-            napping.resume()
-        } else if generation == nil {
-            poked = true
-        }
-    }
-
-    /// Pauses up to `seconds`, less if poked (a poke that came while busy ends the next pause at once).
-    private func nap(_ seconds: Double) async {
-        if poked { poked = false; return }
-        napGeneration += 1
-        let generation = napGeneration
-        await withCheckedContinuation { continuation in
-            napping = continuation
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                await self.wakeUp(generation: generation)
-            }
-        }
-    }
+    public nonisolated func poke() { doorbell.ring() }
 
     public func run() async {
         var nextPrune = ContinuousClock.now
@@ -77,7 +52,8 @@ public actor WebhookSender {
             await clients.closeIdle()
             // Until the next retry is due, a poke, or a second at most.
             let next = (try? await store.nextDue(excluding: Set(inFlight.keys), saturated: saturated))?.timeIntervalSinceNow ?? 1
-            await nap(min(1, max(0.05, next)))
+            // A poke that came while busy ends the pause at once.
+            await doorbell.wait(timeout: .milliseconds(Int64(min(1, max(0.05, next)) * 1000)))
         }
         // Shutting down: let the attempts under way finish (each is bounded by the timeout) and be recorded,
         // so a receiver that answered is not sent the same delivery again after the restart.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Storage
 import Synchronization
 
 /// Follows one channel's event log for a durable consumer (the archive catalog, the webhook outbox) that
@@ -21,7 +22,7 @@ public final class LogFollower: HubSubscriber {
     private let store: String
     /// Pauses (ms) before each try of an event that fails on its own.
     private let retryDelays: [Int]
-    private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    private let doorbell = Doorbell()
     private let stopped = Atomic<Bool>(false)
     private static let page = 500
 
@@ -43,19 +44,19 @@ public final class LogFollower: HubSubscriber {
     }
 
     public func deliver(_ event: EncodedEvent) -> Bool {
-        wake.yield()
+        doorbell.ring()
         return true
     }
 
-    public func severed() { wake.yield() }
+    public func severed() { doorbell.ring() }
 
     /// Makes it look at the log again (a periodic retry after a failure).
-    public func poke() { wake.yield() }
+    public func poke() { doorbell.ring() }
 
     /// Stops after the page under way (also in the middle of a catch-up).
     public func stop() {
         stopped.store(true, ordering: .relaxed)
-        wake.finish()
+        doorbell.ring()
     }
 
     /// Runs `followers` as child tasks of the calling service until its graceful shutdown: each registered
@@ -91,9 +92,10 @@ public final class LogFollower: HubSubscriber {
 
     /// Follows new events until `stop()`.
     public func run() async {
-        repeat {
+        while !stopped.load(ordering: .relaxed) {
             await catchUp()
-        } while await wakeups.first(where: { _ in true }) != nil
+            await doorbell.wait()
+        }
     }
 
     /// Hands over every event the consumer does not hold yet.

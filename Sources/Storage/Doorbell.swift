@@ -1,0 +1,69 @@
+import Synchronization
+
+/// "There is work": rung from anywhere (no task, no actor hop); the waiter wakes, or its next wait returns
+/// at once. Rings while nobody waits collapse into one. The one mechanism behind every "look again" of
+/// the log followers and senders; one waiter at a time.
+public final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var lastId: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when rung (a ring since the last wait counts), after `timeout` (nil: none), or when the
+    /// task is cancelled, whichever comes first.
+    public func wait(timeout: Duration? = nil) async {
+        guard let timeout else { return await waitForRing() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { await self.waitForRing() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForRing() async {
+        let id = state.withLock { state in
+            state.lastId += 1
+            return state.lastId
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.rung {
+                        state.rung = false
+                        return true
+                    }
+                    // Cancelled before the waiter was stored: the handler found nothing to wake.
+                    if Task.isCancelled { return true }
+                    state.waiter = (id, continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let waiter = state.waiter, waiter.id == id else { return nil }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            waiter?.resume()
+        }
+    }
+}
