@@ -80,17 +80,11 @@ public actor WebhookSender {
             poke()
         }
         let (statusCode, error, milliseconds) = await post(job)
-        let success = statusCode.map { (200..<300).contains($0) } ?? false
-        let outcome: WebhookStore.Outcome
-        if success {
-            outcome = .delivered
-            delivered.increment()
-        } else if Date().timeIntervalSince(job.createdAt) >= settings.retryFor {
-            outcome = .gaveUp
-            gaveUp.increment()
-        } else {
-            outcome = .retry(at: Date().addingTimeInterval(settings.retryPolicy.delay(afterAttempt: job.attempts + 1)))
-            failed.increment()
+        let outcome = settings.retryPolicy.outcome(statusCode: statusCode, attempt: job.attempts + 1, createdAt: job.createdAt)
+        switch outcome {
+        case .delivered: delivered.increment()
+        case .gaveUp: gaveUp.increment()
+        case .retry: failed.increment()
         }
         do {
             if let reason = try await store.record(job, statusCode: statusCode, error: error, milliseconds: milliseconds, outcome: outcome, maxFailures: settings.maxFailures) {
