@@ -186,6 +186,7 @@ let package = Package(
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock", "Storage"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay"]),
+        .testTarget(name: "RelayPostgresTests", dependencies: ["RelayPostgres"]),
         .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
         .testTarget(name: "LiveOriginTests", dependencies: ["LiveOrigin", "HLS", "Relay", "WallClock"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Archive", "Relay", "WallClock"]),

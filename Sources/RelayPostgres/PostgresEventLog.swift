@@ -285,20 +285,22 @@ public final class PostgresEventLog: SharedEventLog, Sendable {
         }
     }
 
-    /// Fails when the LISTEN connection stops hearing anything: a half-open TCP connection or a frozen
-    /// server process never reports an error. When nothing came for `heartbeat`, it notifies itself through
-    /// the pool and expects to hear that within a few seconds.
+    /// Fails when the LISTEN connection stops hearing anything (`ListenerHeartbeat`).
     private func watch(_ heard: LastHeard) async throws {
-        let heartbeat = Duration.seconds(5), grace = Duration.seconds(3)
+        var heartbeat = ListenerHeartbeat()
         let ping = "ping \(UUID().uuidString)"
         while true {
-            try await Task.sleep(for: heartbeat)
-            guard heard.age >= heartbeat else { continue }
-            _ = try? await answered { [client, logger] in
-                try await client.query("SELECT pg_notify(\(Self.notifyChannel), \(ping))", logger: logger)
+            switch heartbeat.next(sinceHeard: heard.age) {
+            case .sleep(let pause):
+                try await Task.sleep(for: pause)
+            case .ping(let pause):
+                _ = try? await answered { [client, logger] in
+                    try await client.query("SELECT pg_notify(\(Self.notifyChannel), \(ping))", logger: logger)
+                }
+                try await Task.sleep(for: pause)
+            case .stale(let reason):
+                throw ListenerStale(reason: reason)
             }
-            try await Task.sleep(for: grace)
-            if heard.age >= heartbeat + grace { throw ListenerStale(reason: "no notification, not even its own, for \(heard.age)") }
         }
     }
 
