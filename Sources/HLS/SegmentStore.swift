@@ -37,6 +37,7 @@ public actor SegmentStore {
     private var waiters: [UUID: Waiter] = [:]
     /// Agenda items and votes, by id, in the order they began.
     private var dateRanges: [DateRange] = []
+    private var segmentClosed: (@Sendable (Date) -> Void)?
     /// Transcript cues by line id (a final line replaces its interim version).
     private var cues: [String: Cue] = [:]
 
@@ -100,11 +101,20 @@ public actor SegmentStore {
         wakeWaiters()
     }
 
+    /// Called with the end (on the program-date-time clock) of each segment the first rendition closes,
+    /// once it is queued for the disk: the recorder waits on this for a sitting's last segment.
+    public func onSegmentClosed(_ handler: @escaping @Sendable (Date) -> Void) {
+        segmentClosed = handler
+    }
+
     /// Closes the open segment of `names` (nil: every rendition) and writes it to disk.
     public func endSegment(_ names: [String]? = nil) async {
         for name in names ?? renditions {
             guard var timeline = timelines[name] else { continue }
-            if let closed = timeline.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+            if let closed = timeline.closeSegment() {
+                disk?.writeSegment(closed, rendition: name)
+                if name == renditions.first { segmentClosed?(closed.endDate) }
+            }
             timeline.evict(keepSegments: configuration.memorySegments, keepParts: playlist.partWindow + 1)
             timelines[name] = timeline
         }

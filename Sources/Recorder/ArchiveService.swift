@@ -30,16 +30,20 @@ public struct ArchiveService: Service {
         await archiver.recoverOpenSittings()
         // Every minute: retry catalog updates that failed and archives that were never written.
         await LogFollower.followUntilShutdown(syncs, retryEvery: .seconds(60)) { [archiver] in
-            var nextSweep = ContinuousClock.now
-            while !Task.isCancelled {
-                await archiver.archivePending()
-                if ContinuousClock.now >= nextSweep {
-                    await archiver.applyRetention()
-                    nextSweep = ContinuousClock.now + .seconds(archiver.sweepInterval)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await archiver.archiveEndedSittings() }
+                group.addTask {
+                    var nextSweep = ContinuousClock.now
+                    while !Task.isCancelled {
+                        await archiver.archivePending()
+                        if ContinuousClock.now >= nextSweep {
+                            await archiver.applyRetention()
+                            nextSweep = ContinuousClock.now + .seconds(archiver.sweepInterval)
+                        }
+                        try? await Task.sleep(for: .seconds(min(60, archiver.sweepInterval)))
+                    }
                 }
-                try? await Task.sleep(for: .seconds(min(60, archiver.sweepInterval)))
             }
         }
-        await archiver.cancelAll()
     }
 }

@@ -20,7 +20,12 @@ public actor SittingArchiver {
     private let logger: Logger
     /// One lock per sitting: its archive is written, rewritten and exported one step at a time.
     private var locks: [String: AsyncLock] = [:]
-    private var background: [Task<Void, Never>] = []
+    /// Where each channel's closed segments reach on the program-date-time clock (its segment store tells),
+    /// and a bell rung at each.
+    private nonisolated let recorded = Mutex<[String: Date]>([:])
+    private nonisolated let segmentBell = Doorbell()
+    /// Sittings that ended, for `archiveEndedSittings`.
+    private nonisolated let ended = AsyncStream.makeStream(of: String.self)
 
     public init(catalog: Catalog, folder: ArchiveFolder, disks: [String: SegmentDisk], renditions: [String], settings: ArchiveSettings, logger: Logger) {
         self.catalog = catalog
@@ -31,11 +36,22 @@ public actor SittingArchiver {
         self.logger = logger
     }
 
-    /// A sitting just ended: once the segment holding its end is on disk, write its archive, then
-    /// (if configured) its recording. Returns at once.
-    func sittingEnded(_ sitting: String) {
-        background.removeAll { $0.isCancelled }
-        background.append(Task {
+    /// A sitting just ended: `archiveEndedSittings` writes its archive once the segment holding its end
+    /// is on disk. Returns at once.
+    nonisolated func sittingEnded(_ sitting: String) {
+        ended.continuation.yield(sitting)
+    }
+
+    /// A segment of `channel` that ends at `date` was closed and queued for the disk (from its store).
+    public nonisolated func segmentClosed(channel: String, through date: Date) {
+        recorded.withLock { $0[channel] = max($0[channel] ?? .distantPast, date) }
+        segmentBell.ring()
+    }
+
+    /// Writes the archive (then, if configured, the recording) of each sitting as it ends, one after
+    /// another, until cancelled (`ArchiveService` runs it beside the catalog's follower).
+    func archiveEndedSittings() async {
+        for await sitting in ended.stream {
             do {
                 if let summary = try await catalog.detail(sitting: sitting)?.sitting, let end = summary.endedAt {
                     await waitForMedia(channel: summary.channel, through: end)
@@ -46,7 +62,7 @@ public actor SittingArchiver {
             } catch {
                 logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
             }
-        })
+        }
     }
 
     /// Ended sittings whose archive was never written after their end (the server stopped during the
@@ -78,23 +94,21 @@ public actor SittingArchiver {
         }
     }
 
-    /// Stops background work (on shutdown).
-    func cancelAll() async {
-        for task in background { task.cancel() }
-        for task in background { await task.value }
-        background.removeAll()
-    }
-
-    /// Waits (up to `endWait`) until the channel's newest segment on disk reaches `date`.
+    /// Waits (up to `endWait`) until the channel's store has closed a segment reaching `date`, then until
+    /// the disk has written it. Before the store has closed one since the start, the disk's index says
+    /// (a sitting that ended before a restart).
     private func waitForMedia(channel: String, through date: Date) async {
         guard let disk = disks[channel], let rendition = renditions.first else { return }
-        let deadline = Date().addingTimeInterval(settings.endWait)
-        while Date() < deadline && !Task.isCancelled {
-            await disk.flush()
-            // The index grows all day: read it off the cooperative pool.
-            if let last = await offThePool({ disk.index(rendition: rendition).last }), last.programDateTime.addingTimeInterval(last.duration) >= date { return }
-            try? await Task.sleep(for: .milliseconds(500))
+        if recorded.withLock({ $0[channel] }) == nil, let last = await offThePool({ disk.index(rendition: rendition).last }) {
+            segmentClosed(channel: channel, through: last.programDateTime.addingTimeInterval(last.duration))
         }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(settings.endWait * 1000))
+        while recorded.withLock({ $0[channel] ?? .distantPast }) < date, !Task.isCancelled {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { break }
+            await segmentBell.wait(timeout: left)
+        }
+        await disk.flush()
     }
 
     private func lock(_ sitting: String) -> AsyncLock {

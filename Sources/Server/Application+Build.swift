@@ -84,6 +84,10 @@ public func buildServer(
         catalog: catalog, folder: ArchiveFolder(root: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("archive", isDirectory: true)),
         disks: disks, renditions: renditions, settings: configuration.archive, logger: logger
     )
+    // The recorder hears of each closed segment from its store: a sitting's archive waits for its last one.
+    for (slug, channel) in channels {
+        await channel.store.onSegmentClosed { [archiver] end in archiver.segmentClosed(channel: slug, through: end) }
+    }
 
     let draining = DrainFlag()
     let router = Router(context: AppContext.self)

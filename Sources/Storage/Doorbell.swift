@@ -1,12 +1,12 @@
 import Synchronization
 
-/// "There is work": rung from anywhere (no task, no actor hop); the waiter wakes, or its next wait returns
-/// at once. Rings while nobody waits collapse into one. The one mechanism behind every "look again" of
-/// the log followers and senders; one waiter at a time.
+/// "There is work": rung from anywhere (no task, no actor hop); every waiter wakes, or (nobody waiting)
+/// the next wait returns at once. Rings while nobody waits collapse into one. The one mechanism behind
+/// every "look again" of the log followers, the senders and the recorder.
 public final class Doorbell: Sendable {
     private struct State {
         var rung = false
-        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var lastId: UInt64 = 0
     }
 
@@ -15,15 +15,15 @@ public final class Doorbell: Sendable {
     public init() {}
 
     public func ring() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.waiters.isEmpty else {
                 state.rung = true
-                return nil
+                return []
             }
-            state.waiter = nil
-            return waiter.continuation
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when rung (a ring since the last wait counts), after `timeout` (nil: none), or when the
@@ -52,18 +52,13 @@ public final class Doorbell: Sendable {
                     }
                     // Cancelled before the waiter was stored: the handler found nothing to wake.
                     if Task.isCancelled { return true }
-                    state.waiter = (id, continuation)
+                    state.waiters[id] = continuation
                     return false
                 }
                 if now { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                guard let waiter = state.waiter, waiter.id == id else { return nil }
-                state.waiter = nil
-                return waiter.continuation
-            }
-            waiter?.resume()
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }

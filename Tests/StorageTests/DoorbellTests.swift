@@ -43,4 +43,16 @@ struct DoorbellTests {
             await waited
         }
     }
+
+    @Test("one ring wakes every waiter")
+    func wakesAll() async {
+        let bell = Doorbell()
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 { group.addTask { await bell.wait(timeout: .seconds(10)) } }
+            try? await Task.sleep(for: .milliseconds(200))
+            bell.ring()
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
 }
