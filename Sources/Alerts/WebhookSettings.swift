@@ -1,7 +1,7 @@
 import Foundation
 
 /// How webhooks are delivered (`webhooks.*` in the configuration).
-public struct WebhookSettings: Sendable, Equatable, Codable {
+public struct WebhookSettings: Sendable, Equatable {
     /// Hosts webhook URLs may point to, whatever addresses they resolve to (receivers inside the
     /// server's own network); empty allows any host that resolves only to public addresses.
     public var allowHosts: [String] = []
@@ -27,20 +27,4 @@ public struct WebhookSettings: Sendable, Equatable, Codable {
 
     /// Where webhook URLs may lead.
     public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
-}
-
-extension WebhookSettings {
-    enum CodingKeys: String, CodingKey { case allowHosts, allowPrivate, retryBase, retryCap, retryFor, maxFailures, concurrency, timeout, keepDays }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
-        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
-        retryBase = try container.decodeIfPresent(Double.self, forKey: .retryBase) ?? retryBase
-        retryCap = try container.decodeIfPresent(Double.self, forKey: .retryCap) ?? retryCap
-        retryFor = try container.decodeIfPresent(Double.self, forKey: .retryFor) ?? retryFor
-        maxFailures = try container.decodeIfPresent(Int.self, forKey: .maxFailures) ?? maxFailures
-        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? concurrency
-        timeout = try container.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
-        keepDays = try container.decodeIfPresent(Double.self, forKey: .keepDays) ?? keepDays
-    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How sittings are archived and kept (`archive.*` in the configuration).
-public struct ArchiveSettings: Sendable, Equatable, Codable {
+public struct ArchiveSettings: Sendable, Equatable {
     /// Days an ended sitting (its recording, transcript, catalog rows) and live media not in a sitting are
     /// kept; 0 keeps everything for ever.
     public var retentionDays = 0.0
@@ -11,14 +11,4 @@ public struct ArchiveSettings: Sendable, Equatable, Codable {
     public var endWait = 15.0
 
     public init() {}
-}
-
-extension ArchiveSettings {
-    enum CodingKeys: String, CodingKey { case retentionDays, exportOnEnd, endWait }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        retentionDays = try container.decodeIfPresent(Double.self, forKey: .retentionDays) ?? retentionDays
-        exportOnEnd = try container.decodeIfPresent(Bool.self, forKey: .exportOnEnd) ?? exportOnEnd
-        endWait = try container.decodeIfPresent(Double.self, forKey: .endWait) ?? endWait
-    }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Media
+import Yams
 
-/// One configuration setting, declared once: its YAML path, its environment variable, how the variable's
-/// text sets it, and an example of each form. `apply(environment:)` is driven by this table; the tests set
-/// every key both ways and compare, and check that the README's configuration table names each one.
-/// (Channels, configured per slug, are read separately.)
+/// One configuration setting, declared once: its YAML path, its environment variable, how each form sets
+/// it, and an example of each. The YAML file and `apply(environment:)` are both read through this table;
+/// the tests set every key both ways and compare, and check that the README's configuration table names
+/// each one. (Channels, a list in YAML and per slug in the environment, are read separately.)
 struct SettingKey {
     /// Where it sits in the YAML file (`relay.history`).
     let path: String
@@ -14,53 +15,71 @@ struct SettingKey {
     let example: (environment: String, yaml: String)
     /// An empty variable sets the key (`SENATE_LIVE_LADDER=""`: no rungs) instead of being ignored.
     var takesEmpty = false
+    /// From the environment variable's text.
     let set: (inout ServerConfiguration, String) throws -> Void
+    /// From the YAML node at `path`.
+    let read: (inout ServerConfiguration, Node) throws -> Void
 
     var environmentName: String { "SENATE_LIVE_" + variable }
 }
 
 extension SettingKey {
-    /// A number in an environment variable's text; the error names the variable.
-    static func parseNumber<T: LosslessStringConvertible>(_ text: String, _ type: T.Type, variable: String) throws -> T {
-        guard let value = T(text) else { throw ConfigurationError(key: "SENATE_LIVE_" + variable, "not a number: \(text)") }
+    /// A key whose YAML value decodes as `T` and whose variable's text `parse` reads; a value that does not
+    /// read is an error naming the variable or the YAML path.
+    static func typed<T: Decodable>(
+        _ path: String, _ variable: String, _ keyPath: WritableKeyPath<ServerConfiguration, T>,
+        example: (environment: String, yaml: String), takesEmpty: Bool = false, parse: @escaping (String) throws -> T
+    ) -> SettingKey {
+        SettingKey(path: path, variable: variable, example: example, takesEmpty: takesEmpty) { configuration, text in
+            do { configuration[keyPath: keyPath] = try parse(text) } catch let error as InvalidText {
+                throw ConfigurationError(key: "SENATE_LIVE_" + variable, error.message)
+            }
+        } read: { configuration, node in
+            do { configuration[keyPath: keyPath] = try YAMLDecoder().decode(T.self, from: node) } catch let error as ConfigurationError {
+                throw error
+            } catch {
+                throw ConfigurationError(key: path, "not a valid value: \(node.string.map { "'\($0)'" } ?? "this kind of value") (expected \(T.self))")
+            }
+        }
+    }
+
+    /// Why a variable's text does not read (the caller names the variable).
+    struct InvalidText: Error {
+        let message: String
+    }
+
+    static func parseNumber<T: LosslessStringConvertible>(_ text: String) throws -> T {
+        guard let value = T(text) else { throw InvalidText(message: "not a number: \(text)") }
         return value
     }
 
     /// 1/true/yes/on or 0/false/no/off.
-    static func parseFlag(_ text: String, variable: String) throws -> Bool {
+    static func parseFlag(_ text: String) throws -> Bool {
         switch text.lowercased() {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
-        default: throw ConfigurationError(key: "SENATE_LIVE_" + variable, "not a boolean: \(text)")
+        default: throw InvalidText(message: "not a boolean: \(text)")
         }
     }
 
-    static func number<T: LosslessStringConvertible>(
+    static func number<T: LosslessStringConvertible & Decodable>(
         _ path: String, _ variable: String, _ keyPath: WritableKeyPath<ServerConfiguration, T>, example: String
     ) -> SettingKey {
-        SettingKey(path: path, variable: variable, example: (example, example)) { configuration, text in
-            configuration[keyPath: keyPath] = try parseNumber(text, T.self, variable: variable)
-        }
+        typed(path, variable, keyPath, example: (example, example), parse: parseNumber)
     }
 
     /// `example`: the value the tests set (the opposite of the default, so they see it change).
     static func flag(_ path: String, _ variable: String, _ keyPath: WritableKeyPath<ServerConfiguration, Bool>, example: Bool) -> SettingKey {
-        SettingKey(path: path, variable: variable, example: (example ? "on" : "off", example ? "true" : "false")) { configuration, text in
-            configuration[keyPath: keyPath] = try parseFlag(text, variable: variable)
-        }
+        typed(path, variable, keyPath, example: (example ? "on" : "off", example ? "true" : "false"), parse: parseFlag)
     }
 
     static func text(_ path: String, _ variable: String, _ keyPath: WritableKeyPath<ServerConfiguration, String>, example: String) -> SettingKey {
-        SettingKey(path: path, variable: variable, example: (example, "\"\(example)\"")) { configuration, text in
-            configuration[keyPath: keyPath] = text
-        }
+        typed(path, variable, keyPath, example: (example, "\"\(example)\""), parse: { $0 })
     }
 
     /// A comma list in the environment, a sequence in YAML.
     static func list(_ path: String, _ variable: String, _ keyPath: WritableKeyPath<ServerConfiguration, [String]>) -> SettingKey {
-        SettingKey(path: path, variable: variable, example: ("a.example, b.example", "[a.example, b.example]")) { configuration, text in
-            configuration[keyPath: keyPath] = ServerConfiguration.list(text)
-        }
+        typed(path, variable, keyPath, example: ("a.example, b.example", "[a.example, b.example]"), parse: ServerConfiguration.list)
     }
 }
 
@@ -77,15 +96,9 @@ extension ServerConfiguration {
             .number("http.maxConnectionsPerAddress", "MAX_CONNECTIONS_PER_ADDRESS", \.http.maxConnectionsPerAddress, example: "64"),
             .list("http.connectionLimitExempt", "CONNECTION_LIMIT_EXEMPT", \.http.connectionLimitExempt),
             // Any of the three adds the HTTPS listener.
-            SettingKey(path: "http.tls.port", variable: "TLS_PORT", example: ("8444", "8444")) { configuration, text in
-                configuration.tls.port = try SettingKey.parseNumber(text, Int.self, variable: "TLS_PORT")
-            },
-            SettingKey(path: "http.tls.certificate", variable: "TLS_CERTIFICATE", example: ("/etc/tls/cert.pem", "/etc/tls/cert.pem")) { configuration, text in
-                configuration.tls.certificate = text
-            },
-            SettingKey(path: "http.tls.key", variable: "TLS_KEY", example: ("/etc/tls/key.pem", "/etc/tls/key.pem")) { configuration, text in
-                configuration.tls.key = text
-            },
+            .number("http.tls.port", "TLS_PORT", \.tls.port, example: "8444"),
+            .text("http.tls.certificate", "TLS_CERTIFICATE", \.tls.certificate, example: "/etc/tls/cert.pem"),
+            .text("http.tls.key", "TLS_KEY", \.tls.key, example: "/etc/tls/key.pem"),
             .number("drainTimeout", "DRAIN_TIMEOUT", \.drainTimeout, example: "7.5"),
             .text("dataDirectory", "DATA_DIR", \.dataDirectory, example: "/var/lib/senate-live"),
             .text("logLevel", "LOG_LEVEL", \.logLevel, example: "debug"),
@@ -95,27 +108,26 @@ extension ServerConfiguration {
             .number("hls.memorySegments", "MEMORY_SEGMENTS", \.hls.memorySegments, example: "20"),
             .flag("hls.audioRendition", "AUDIO_RENDITION", \.hls.audioRendition, example: false),
             .number("hls.blockingTimeout", "BLOCKING_TIMEOUT", \.hls.blockingTimeout, example: "3.0"),
-            SettingKey(path: "hls.ladder", variable: "LADDER", example: ("360p:360:600000", "[{name: 360p, height: 360, bitrate: 600000}]"), takesEmpty: true) { configuration, text in
-                configuration.hls.ladder = try ServerConfiguration.ladder(text)
-            },
+            .typed("hls.ladder", "LADDER", \.hls.ladder, example: ("360p:360:600000", "[{name: 360p, height: 360, bitrate: 600000}]"),
+                   takesEmpty: true, parse: ServerConfiguration.ladder),
             .number("hls.maxAudioTracks", "MAX_AUDIO_TRACKS", \.hls.maxAudioTracks, example: "2"),
-            SettingKey(path: "hls.audioNames", variable: "AUDIO_NAMES", example: ("ห้องประชุม | English", "[ห้องประชุม, English]")) { configuration, text in
-                configuration.hls.audioNames = text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            .typed("hls.audioNames", "AUDIO_NAMES", \.hls.audioNames, example: ("ห้องประชุม | English", "[ห้องประชุม, English]")) { text in
+                text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             },
             .text("hls.encoderPreset", "ENCODER_PRESET", \.hls.encoderPreset, example: "faster"),
             .number("hls.sourceBitrate", "SOURCE_BITRATE", \.hls.sourceBitrate, example: "3000000"),
             .number("hls.dvrWindow", "DVR_WINDOW", \.hls.dvrWindow, example: "2.0"),
             .number("hls.maxClipSeconds", "MAX_CLIP_SECONDS", \.hls.maxClipSeconds, example: "120.0"),
             .text("auth.secret", "AUTH_SECRET", \.auth.secret, example: "0123456789abcdef0123456789abcdef"),
-            SettingKey(path: "roles", variable: "ROLES", example: ("relay", "[relay]")) { configuration, text in
-                configuration.roles = try text.split(separator: ",").map { name in
+            .typed("roles", "ROLES", \.roles, example: ("relay", "[relay]")) { text in
+                try text.split(separator: ",").map { name in
                     let trimmed = name.trimmingCharacters(in: .whitespaces)
-                    guard let role = Role(rawValue: trimmed) else { throw ConfigurationError(key: "SENATE_LIVE_ROLES", "unknown role '\(trimmed)': ingest, relay") }
+                    guard let role = Role(rawValue: trimmed) else { throw SettingKey.InvalidText(message: "unknown role '\(trimmed)': ingest, relay") }
                     return role
                 }
             },
-            SettingKey(path: "relay.store", variable: "STORE", example: ("postgres://u:p@db:5432/senate", "\"postgres://u:p@db:5432/senate\"")) { configuration, text in
-                configuration.relay.store = try EventStore(parsing: text)
+            .typed("relay.store", "STORE", \.relay.store, example: ("postgres://u:p@db:5432/senate", "\"postgres://u:p@db:5432/senate\"")) {
+                try EventStore(parsing: $0)
             },
             .number("relay.sharedLogPoll", "SHARED_LOG_POLL", \.relay.sharedLogPoll, example: "2.5"),
             .number("relay.history", "HISTORY", \.relay.history, example: "5000"),
@@ -152,5 +164,40 @@ extension ServerConfiguration {
     fileprivate var tls: TLS {
         get { http.tls ?? TLS() }
         set { http.tls = newValue }
+    }
+}
+
+extension ServerConfiguration {
+    /// Reads a YAML file's text through `settingKeys` (missing keys keep their defaults) and `channels`.
+    /// A key the table does not know is an error naming it: a misspelt setting is not silently ignored.
+    init(yaml text: String) throws {
+        self.init()
+        guard let root = try Yams.compose(yaml: text) else { return }
+        guard let mapping = root.mapping else { throw ConfigurationError(key: "config", "must be a mapping of settings") }
+        let keys = Dictionary(uniqueKeysWithValues: Self.settingKeys.map { ($0.path, $0) })
+        try read(mapping, prefix: "", keys: keys)
+    }
+
+    private mutating func read(_ mapping: Node.Mapping, prefix: String, keys: [String: SettingKey]) throws {
+        for (name, value) in mapping {
+            let path = prefix + (name.string ?? "")
+            if path == "channels" {
+                do { channels = try YAMLDecoder().decode([Channel].self, from: value) } catch let error as ConfigurationError {
+                    throw error
+                } catch {
+                    throw ConfigurationError(key: "channels", "not a valid channel list: \(error)")
+                }
+            } else if let key = keys[path] {
+                try key.read(&self, value)
+            } else if let nested = value.mapping, keys.keys.contains(where: { $0.hasPrefix(path + ".") }) {
+                // `http.tls: {}` alone asks for the HTTPS listener with its defaults.
+                if path == "http.tls" { http.tls = http.tls ?? TLS() }
+                try read(nested, prefix: path + ".", keys: keys)
+            } else {
+                let siblings = Set(keys.keys.filter { $0.hasPrefix(prefix) }.compactMap { $0.dropFirst(prefix.count).split(separator: ".").first.map(String.init) }
+                    + (prefix.isEmpty ? ["channels"] : [])).sorted()
+                throw ConfigurationError(key: path, "unknown setting; known here: \(siblings.joined(separator: ", "))")
+            }
+        }
     }
 }

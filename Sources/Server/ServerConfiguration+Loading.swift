@@ -11,7 +11,7 @@ extension ServerConfiguration {
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
                 throw ConfigurationError(key: "--config", "cannot read \(file): \(error.localizedDescription)")
             }
-            do { configuration = try YAMLDecoder().decode(ServerConfiguration.self, from: text) } catch let error as ConfigurationError {
+            do { configuration = try ServerConfiguration(yaml: text) } catch let error as ConfigurationError {
                 throw error
             } catch {
                 throw ConfigurationError(key: file, "not a valid configuration: \(error)")
@@ -27,10 +27,14 @@ extension ServerConfiguration {
     /// `_PACING`, `_OPEN_TIMEOUT`, `_READ_TIMEOUT`, `_TRANSCODE` (slug upper-cased, `-` as `_`).
     public mutating func apply(environment: [String: String]) throws {
         func value(_ name: String) -> String? { environment["SENATE_LIVE_" + name].flatMap { $0.isEmpty ? nil : $0 } }
-        func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? {
-            try value(name).map { try SettingKey.parseNumber($0, T.self, variable: name) }
+        func parsed<T>(_ name: String, _ parse: (String) throws -> T) throws -> T? {
+            guard let text = value(name) else { return nil }
+            do { return try parse(text) } catch let error as SettingKey.InvalidText {
+                throw ConfigurationError(key: "SENATE_LIVE_" + name, error.message)
+            }
         }
-        func flag(_ name: String) throws -> Bool? { try value(name).map { try SettingKey.parseFlag($0, variable: name) } }
+        func number<T: LosslessStringConvertible>(_ name: String, _ type: T.Type) throws -> T? { try parsed(name, SettingKey.parseNumber) }
+        func flag(_ name: String) throws -> Bool? { try parsed(name, SettingKey.parseFlag) }
         for key in Self.settingKeys {
             guard let text = environment[key.environmentName], key.takesEmpty || !text.isEmpty else { continue }
             try key.set(&self, text)

@@ -5,8 +5,8 @@ import Media
 
 /// Every setting of the server. Read from YAML (`serve --config`), then overridden by `SENATE_LIVE_…`
 /// environment variables (see `ServerConfiguration+Loading.swift` and the README for the list).
-public struct ServerConfiguration: Sendable, Equatable, Codable {
-    public struct HTTP: Sendable, Equatable, Codable {
+public struct ServerConfiguration: Sendable, Equatable {
+    public struct HTTP: Sendable, Equatable {
         /// Address to bind; `0.0.0.0` for every interface.
         public var host = "127.0.0.1"
         /// Port; 0 picks a free one (the chosen port is printed as `listening on http://HOST:PORT`).
@@ -29,7 +29,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
 
     /// The HTTPS listener: Apple's players take LL-HLS over HTTP/2 only. WebSockets stay on the plain
     /// port (or the edge in front); pages served over HTTPS follow events over SSE.
-    public struct TLS: Sendable, Equatable, Codable {
+    public struct TLS: Sendable, Equatable {
         /// Port of the HTTPS listener; 0 picks a free one (printed as `listening on https://HOST:PORT`).
         public var port = 8443
         /// PEM certificate chain file (the server's certificate first).
@@ -44,7 +44,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         }
     }
 
-    public struct HLS: Sendable, Equatable, Codable {
+    public struct HLS: Sendable, Equatable {
         /// Longest part in seconds (0.2–1.0). A player holds three parts back from the live edge
         /// (`PART-HOLD-BACK`), so this sets most of the latency a viewer sees: see the README's latency table.
         public var partTarget = 0.333
@@ -138,7 +138,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     }
 
     /// Event relay settings.
-    public struct RelaySettings: Sendable, Equatable, Codable {
+    public struct RelaySettings: Sendable, Equatable {
         /// The event log: `sqlite` (embedded, one node, under the data folder) or a PostgreSQL URL
         /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=disable|prefer|require]` shared by several nodes.
         public var store = EventStore.sqlite
@@ -178,7 +178,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public typealias WebhookSettings = Alerts.WebhookSettings
 
     /// What inputs `PUT …/input` may name (inputs in this file are the operator's own and not limited).
-    public struct Ingest: Sendable, Equatable, Codable {
+    public struct Ingest: Sendable, Equatable {
         /// A folder whose files (and files under it) the API may play as live; empty: no local files
         /// through the API.
         public var fileRoot = ""
@@ -193,7 +193,7 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     }
 
     /// Bearer tokens.
-    public struct Auth: Sendable, Equatable, Codable {
+    public struct Auth: Sendable, Equatable {
         /// HMAC secret of the JWTs. Empty: a random one per start (tokens then last one run only).
         public var secret = ""
     }
@@ -218,115 +218,6 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public init() {}
 
     public func has(_ role: Role) -> Bool { (roles ?? Role.allCases).contains(role) }
-}
-
-extension ServerConfiguration.HTTP {
-    enum CodingKeys: String, CodingKey {
-        case host, port, headerTimeout, bodyTimeout, idleTimeout, maxHeaderBytes, maxConnectionsPerAddress, connectionLimitExempt, tls
-    }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
-        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
-        headerTimeout = try container.decodeIfPresent(Double.self, forKey: .headerTimeout) ?? headerTimeout
-        bodyTimeout = try container.decodeIfPresent(Double.self, forKey: .bodyTimeout) ?? bodyTimeout
-        idleTimeout = try container.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? idleTimeout
-        maxHeaderBytes = try container.decodeIfPresent(Int.self, forKey: .maxHeaderBytes) ?? maxHeaderBytes
-        maxConnectionsPerAddress = try container.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? maxConnectionsPerAddress
-        connectionLimitExempt = try container.decodeIfPresent([String].self, forKey: .connectionLimitExempt) ?? connectionLimitExempt
-        tls = try container.decodeIfPresent(ServerConfiguration.TLS.self, forKey: .tls)
-    }
-}
-
-extension ServerConfiguration.TLS {
-    enum CodingKeys: String, CodingKey { case port, certificate, key }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
-        certificate = try container.decodeIfPresent(String.self, forKey: .certificate) ?? certificate
-        key = try container.decodeIfPresent(String.self, forKey: .key) ?? key
-    }
-}
-
-extension ServerConfiguration.HLS {
-    enum CodingKeys: String, CodingKey {
-        case partTarget, segmentTarget, window, memorySegments, audioRendition, blockingTimeout, ladder, maxAudioTracks, audioNames
-        case encoderPreset, sourceBitrate, dvrWindow, maxClipSeconds
-    }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        partTarget = try container.decodeIfPresent(Double.self, forKey: .partTarget) ?? partTarget
-        segmentTarget = try container.decodeIfPresent(Double.self, forKey: .segmentTarget) ?? segmentTarget
-        window = try container.decodeIfPresent(Int.self, forKey: .window) ?? window
-        memorySegments = try container.decodeIfPresent(Int.self, forKey: .memorySegments) ?? memorySegments
-        audioRendition = try container.decodeIfPresent(Bool.self, forKey: .audioRendition) ?? audioRendition
-        blockingTimeout = try container.decodeIfPresent(Double.self, forKey: .blockingTimeout) ?? blockingTimeout
-        ladder = try container.decodeIfPresent([LadderRung].self, forKey: .ladder) ?? ladder
-        maxAudioTracks = try container.decodeIfPresent(Int.self, forKey: .maxAudioTracks) ?? maxAudioTracks
-        audioNames = try container.decodeIfPresent([String].self, forKey: .audioNames) ?? audioNames
-        encoderPreset = try container.decodeIfPresent(String.self, forKey: .encoderPreset) ?? encoderPreset
-        sourceBitrate = try container.decodeIfPresent(Int.self, forKey: .sourceBitrate) ?? sourceBitrate
-        dvrWindow = try container.decodeIfPresent(Double.self, forKey: .dvrWindow) ?? dvrWindow
-        maxClipSeconds = try container.decodeIfPresent(Double.self, forKey: .maxClipSeconds) ?? maxClipSeconds
-    }
-}
-
-extension ServerConfiguration {
-    enum CodingKeys: String, CodingKey { case http, hls, relay, auth, archive, webhooks, ingest, dataDirectory, logLevel, drainTimeout, channels, roles }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        relay = try container.decodeIfPresent(RelaySettings.self, forKey: .relay) ?? relay
-        auth = try container.decodeIfPresent(Auth.self, forKey: .auth) ?? auth
-        http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? http
-        hls = try container.decodeIfPresent(HLS.self, forKey: .hls) ?? hls
-        archive = try container.decodeIfPresent(ArchiveSettings.self, forKey: .archive) ?? archive
-        webhooks = try container.decodeIfPresent(WebhookSettings.self, forKey: .webhooks) ?? webhooks
-        ingest = try container.decodeIfPresent(Ingest.self, forKey: .ingest) ?? ingest
-        dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory) ?? dataDirectory
-        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? logLevel
-        drainTimeout = try container.decodeIfPresent(Double.self, forKey: .drainTimeout) ?? drainTimeout
-        channels = try container.decodeIfPresent([Channel].self, forKey: .channels) ?? channels
-        roles = try container.decodeIfPresent([Role].self, forKey: .roles)
-    }
-}
-
-extension ServerConfiguration.RelaySettings {
-    enum CodingKeys: String, CodingKey {
-        case store, sharedLogPoll, history, recentEvents, subscriberQueue, subscriberBufferBytes, maxBodyBytes, maxBatch, maxClientMessageBytes, clientMessagesPerSecond, pingInterval, compression
-    }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        store = try container.decodeIfPresent(EventStore.self, forKey: .store) ?? store
-        sharedLogPoll = try container.decodeIfPresent(Double.self, forKey: .sharedLogPoll) ?? sharedLogPoll
-        history = try container.decodeIfPresent(Int.self, forKey: .history) ?? history
-        recentEvents = try container.decodeIfPresent(Int.self, forKey: .recentEvents) ?? recentEvents
-        subscriberQueue = try container.decodeIfPresent(Int.self, forKey: .subscriberQueue) ?? subscriberQueue
-        subscriberBufferBytes = try container.decodeIfPresent(Int.self, forKey: .subscriberBufferBytes) ?? subscriberBufferBytes
-        maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
-        maxBatch = try container.decodeIfPresent(Int.self, forKey: .maxBatch) ?? maxBatch
-        maxClientMessageBytes = try container.decodeIfPresent(Int.self, forKey: .maxClientMessageBytes) ?? maxClientMessageBytes
-        clientMessagesPerSecond = try container.decodeIfPresent(Int.self, forKey: .clientMessagesPerSecond) ?? clientMessagesPerSecond
-        pingInterval = try container.decodeIfPresent(Double.self, forKey: .pingInterval) ?? pingInterval
-        compression = try container.decodeIfPresent(Bool.self, forKey: .compression) ?? compression
-    }
-}
-
-extension ServerConfiguration.Ingest {
-    enum CodingKeys: String, CodingKey { case fileRoot, allowHosts, allowPrivate }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        fileRoot = try container.decodeIfPresent(String.self, forKey: .fileRoot) ?? fileRoot
-        allowHosts = try container.decodeIfPresent([String].self, forKey: .allowHosts) ?? allowHosts
-        allowPrivate = try container.decodeIfPresent(Bool.self, forKey: .allowPrivate) ?? allowPrivate
-    }
-}
-
-extension ServerConfiguration.Auth {
-    enum CodingKeys: String, CodingKey { case secret }
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        secret = try container.decodeIfPresent(String.self, forKey: .secret) ?? secret
-    }
 }
 
 /// Where the event log lives (`relay.store`), read once from the configuration's text.

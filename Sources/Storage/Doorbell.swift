@@ -14,6 +14,9 @@ public final class Doorbell: Sendable {
 
     public init() {}
 
+    /// Waiters parked now (for tests).
+    var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     public func ring() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.waiters.isEmpty else {

@@ -45,9 +45,11 @@ struct LiveSyncTests {
         }
     }
 
+    /// In batches of 50: each publish is one turn of the relay actor on the cooperative pool, and this
+    /// process's other suites (the SQLite pool's heartbeat) share its two threads.
     static func publish(_ relay: Relay, _ drafts: [EventDraft]) async throws {
-        for start in stride(from: 0, to: drafts.count, by: 500) {
-            _ = try await relay.publish(channel: channel, drafts: Array(drafts[start..<min(start + 500, drafts.count)]), isBatch: true)
+        for start in stride(from: 0, to: drafts.count, by: 50) {
+            _ = try await relay.publish(channel: channel, drafts: Array(drafts[start..<min(start + 50, drafts.count)]), isBatch: true)
         }
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import Yams
 @testable import Server
 
 /// The key table (`ServerConfiguration.settingKeys`) is the one declaration of each setting: the same value
@@ -33,7 +32,7 @@ struct SettingKeyTests {
         let key = try #require(ServerConfiguration.settingKeys.first { $0.path == path })
         var fromEnvironment = ServerConfiguration()
         try fromEnvironment.apply(environment: [key.environmentName: key.example.environment])
-        let fromFile = try YAMLDecoder().decode(ServerConfiguration.self, from: Self.yaml(path: key.path, value: key.example.yaml))
+        let fromFile = try ServerConfiguration(yaml: Self.yaml(path: key.path, value: key.example.yaml))
         #expect(fromEnvironment == fromFile, "\(key.environmentName)=\(key.example.environment) against \(key.path): \(key.example.yaml)")
         #expect(fromEnvironment != ServerConfiguration(), "the example of \(key.path) must change something")
     }
@@ -57,5 +56,35 @@ struct SettingKeyTests {
             #expect(table.contains("`\(key.path)`"), "README lacks \(key.path)")
             #expect(table.contains("`\(key.environmentName)`"), "README lacks \(key.environmentName)")
         }
+    }
+
+    @Test("a misspelt or unknown YAML key is an error naming it and what is known there")
+    func unknownKey() {
+        for (text, key) in [("hls:\n  parTarget: 0.5\n", "hls.parTarget"), ("relay:\n  stor: sqlite\n", "relay.stor"), ("colour: red\n", "colour")] {
+            do {
+                _ = try ServerConfiguration(yaml: text)
+                Issue.record("\(key) was accepted")
+            } catch let error as ConfigurationError {
+                #expect(error.description.contains(key), "\(error)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+        do { _ = try ServerConfiguration(yaml: "hls:\n  parTarget: 0.5\n") } catch {
+            #expect("\(error)".contains("partTarget"), "the known keys are listed")
+        }
+    }
+
+    @Test("a value of the wrong kind names its path; empty file and tls: {} work")
+    func wrongKind() throws {
+        do {
+            _ = try ServerConfiguration(yaml: "relay:\n  history: lots\n")
+            Issue.record("accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains("relay.history") && error.description.contains("lots"))
+        }
+        #expect(try ServerConfiguration(yaml: "") == ServerConfiguration())
+        #expect(try ServerConfiguration(yaml: "http:\n  tls: {}\n").http.tls == ServerConfiguration.TLS())
+        #expect(try ServerConfiguration(yaml: "channels:\n  - slug: senate\n").channels == [ServerConfiguration.Channel(slug: "senate")])
     }
 }

@@ -1,4 +1,4 @@
-import Storage
+@testable import Storage
 import Testing
 
 @Suite("Doorbell")
@@ -50,7 +50,7 @@ struct DoorbellTests {
         let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<5 { group.addTask { await bell.wait(timeout: .seconds(10)) } }
-            try? await Task.sleep(for: .milliseconds(200))
+            while bell.waiterCount < 5 { try? await Task.sleep(for: .milliseconds(10)) }
             bell.ring()
         }
         #expect(ContinuousClock.now - start < .seconds(3))
