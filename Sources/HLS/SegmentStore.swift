@@ -73,7 +73,7 @@ public actor SegmentStore {
         descriptions = streams
         self.floorAudio = floorAudio
         for name in renditions {
-            if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+            closeSegment(name)
             timelines[name]?.startGeneration(generation, discontinuity: hasSegments)
         }
         let next = timelines.values.map(\.nextMsn).max() ?? 0
@@ -85,7 +85,7 @@ public actor SegmentStore {
     /// multivariant playlist (its media playlist answers 404) until the next session.
     public func dropRendition(_ name: String) {
         guard descriptions.removeValue(forKey: name) != nil else { return }
-        if let closed = timelines[name]?.closeSegment() { disk?.writeSegment(closed, rendition: name) }
+        closeSegment(name)
         wakeWaiters()
     }
 
@@ -101,6 +101,13 @@ public actor SegmentStore {
         wakeWaiters()
     }
 
+    /// Closes the open segment of `name`, queues it for the disk and, for the first rendition, says so.
+    private func closeSegment(_ name: String) {
+        guard let closed = timelines[name]?.closeSegment() else { return }
+        disk?.writeSegment(closed, rendition: name)
+        if name == renditions.first { segmentClosed?(closed.endDate) }
+    }
+
     /// Called with the end (on the program-date-time clock) of each segment the first rendition closes,
     /// once it is queued for the disk: the recorder waits on this for a sitting's last segment.
     public func onSegmentClosed(_ handler: @escaping @Sendable (Date) -> Void) {
@@ -110,13 +117,8 @@ public actor SegmentStore {
     /// Closes the open segment of `names` (nil: every rendition) and writes it to disk.
     public func endSegment(_ names: [String]? = nil) async {
         for name in names ?? renditions {
-            guard var timeline = timelines[name] else { continue }
-            if let closed = timeline.closeSegment() {
-                disk?.writeSegment(closed, rendition: name)
-                if name == renditions.first { segmentClosed?(closed.endDate) }
-            }
-            timeline.evict(keepSegments: configuration.memorySegments, keepParts: playlist.partWindow + 1)
-            timelines[name] = timeline
+            closeSegment(name)
+            timelines[name]?.evict(keepSegments: configuration.memorySegments, keepParts: playlist.partWindow + 1)
         }
         wakeWaiters()
         trimLiveSync()

@@ -48,20 +48,27 @@ public actor SittingArchiver {
         segmentBell.ring()
     }
 
-    /// Writes the archive (then, if configured, the recording) of each sitting as it ends, one after
-    /// another, until cancelled (`ArchiveService` runs it beside the catalog's follower).
+    /// Writes the archive (then, if configured, the recording) of each sitting as it ends, each in a child
+    /// task (one sitting's wait for its last segment never delays another's), until cancelled
+    /// (`ArchiveService` runs it beside the catalog's follower).
     func archiveEndedSittings() async {
-        for await sitting in ended.stream {
-            do {
-                if let summary = try await catalog.detail(sitting: sitting)?.sitting, let end = summary.endedAt {
-                    await waitForMedia(channel: summary.channel, through: end)
-                }
-                try await write(sitting)
-                if settings.exportOnEnd { _ = try await recording(sitting) }
-            } catch is CancellationError {
-            } catch {
-                logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
+        await withDiscardingTaskGroup { group in
+            for await sitting in ended.stream {
+                group.addTask { await self.archiveEnded(sitting) }
             }
+        }
+    }
+
+    private func archiveEnded(_ sitting: String) async {
+        do {
+            if let summary = try await catalog.detail(sitting: sitting)?.sitting, let end = summary.endedAt {
+                await waitForMedia(channel: summary.channel, through: end)
+            }
+            try await write(sitting)
+            if settings.exportOnEnd { _ = try await recording(sitting) }
+        } catch is CancellationError {
+        } catch {
+            logger.error("cannot archive sitting", metadata: ["sitting": "\(sitting)", "error": "\(error)"])
         }
     }
 

@@ -92,7 +92,7 @@ public final class LogFollower: HubSubscriber {
 
     /// Follows new events until `stop()`.
     public func run() async {
-        while !stopped.load(ordering: .relaxed) {
+        while !stopped.load(ordering: .relaxed), !Task.isCancelled {
             await catchUp()
             await doorbell.wait()
         }

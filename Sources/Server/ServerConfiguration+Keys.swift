@@ -181,6 +181,13 @@ extension ServerConfiguration {
     private mutating func read(_ mapping: Node.Mapping, prefix: String, keys: [String: SettingKey]) throws {
         for (name, value) in mapping {
             let path = prefix + (name.string ?? "")
+            // `key:` with nothing (or `~`, `null`) keeps the default, as a missing key does.
+            if value.null != nil, value.mapping == nil, value.sequence == nil {
+                guard keys[path] != nil || path == "channels" || keys.keys.contains(where: { $0.hasPrefix(path + ".") }) else {
+                    throw ConfigurationError(key: path, "unknown setting")
+                }
+                continue
+            }
             if path == "channels" {
                 do { channels = try YAMLDecoder().decode([Channel].self, from: value) } catch let error as ConfigurationError {
                     throw error

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// "There is work": rung from anywhere (no task, no actor hop); every waiter wakes, or (nobody waiting)
-/// the next wait returns at once. Rings while nobody waits collapse into one. The one mechanism behind
-/// every "look again" of the log followers, the senders and the recorder.
+/// "There is work": rung from anywhere (no task, no actor hop); every waiter parked wakes. A ring while
+/// nobody waits is kept for the next wait (one: rings collapse), so a single consumer that checks its
+/// work before waiting never misses one. The one mechanism behind every "look again" of the log
+/// followers, the senders and the recorder (whose waiters re-check their condition after each wake).
 public final class Doorbell: Sendable {
     private struct State {
         var rung = false

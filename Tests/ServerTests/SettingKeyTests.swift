@@ -87,4 +87,11 @@ struct SettingKeyTests {
         #expect(try ServerConfiguration(yaml: "http:\n  tls: {}\n").http.tls == ServerConfiguration.TLS())
         #expect(try ServerConfiguration(yaml: "channels:\n  - slug: senate\n").channels == [ServerConfiguration.Channel(slug: "senate")])
     }
+
+    @Test("a key or section left empty (key:, ~, null) keeps the default, as a missing key does")
+    func nullKeepsDefault() throws {
+        let text = "dataDirectory:\nlogLevel: ~\nhttp:\n  headerTimeout: null\nwebhooks:\nroles:\nchannels:\n"
+        #expect(try ServerConfiguration(yaml: text) == ServerConfiguration())
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration(yaml: "colour:\n") }
+    }
 }
