@@ -37,4 +37,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test clients from PyPI, into the python3 first on PATH (the one the tests run).
-python3 -c "import m3u8, websockets, selenium, schemathesis" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets selenium schemathesis
+# http-ece (with cryptography) is the other end of Web Push: it decrypts what the server encrypts.
+python3 -c "import m3u8, websockets, selenium, schemathesis, http_ece, cryptography" 2>/dev/null || python3 -m pip install --quiet m3u8 websockets selenium schemathesis http-ece cryptography

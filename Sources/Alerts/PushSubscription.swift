@@ -1,0 +1,87 @@
+import Crypto
+import Foundation
+
+/// A browser's Web Push subscription (the `PushSubscription.toJSON()` of the Push API): where to send, and
+/// the keys a message is encrypted to (RFC 8291). Checked when it is made, so a stored one always encrypts.
+public struct PushSubscription: Sendable, Equatable, Codable {
+    public struct Keys: Sendable, Equatable, Codable {
+        /// The user agent's P-256 public key, uncompressed (65 bytes), base64url.
+        public var p256dh: String
+        /// The 16-byte authentication secret, base64url.
+        public var auth: String
+    }
+
+    /// The push service's URL for this subscription (https).
+    public var endpoint: String
+    public var keys: Keys
+
+    public init(endpoint: String, p256dh: String, auth: String) throws {
+        self.endpoint = endpoint
+        keys = Keys(p256dh: p256dh, auth: auth)
+        _ = try recipient()
+    }
+
+    /// The endpoint and keys read as what encryption needs; throws `PushError` naming what is wrong.
+    public func recipient() throws -> PushRecipient {
+        guard let url = URL(string: endpoint), url.scheme == "https", let host = url.host, !host.isEmpty else {
+            throw PushError(.invalidEndpoint, "the endpoint must be an https URL")
+        }
+        guard let key = Base64URL.decode(keys.p256dh), key.count == 65, key.first == 0x04,
+              let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: key) else {
+            throw PushError(.invalidKey, "keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)")
+        }
+        guard let auth = Base64URL.decode(keys.auth), auth.count == 16 else {
+            throw PushError(.invalidKey, "keys.auth must be 16 bytes, base64url")
+        }
+        return PushRecipient(endpoint: url, publicKey: publicKey, authSecret: auth)
+    }
+}
+
+/// A subscription's checked endpoint and keys.
+public struct PushRecipient: Sendable {
+    public let endpoint: URL
+    public let publicKey: P256.KeyAgreement.PublicKey
+    public let authSecret: [UInt8]
+
+    /// `scheme://host[:port]`: the VAPID token's audience (RFC 8292 §2).
+    public var audience: String {
+        var origin = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"
+        if let port = endpoint.port { origin += ":\(port)" }
+        return origin
+    }
+}
+
+/// Why a push subscription or message is refused.
+public struct PushError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case invalidEndpoint = "invalid_endpoint"
+        case invalidKey = "invalid_key"
+        case payloadTooLarge = "payload_too_large"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// Base64url without padding (RFC 4648 §5), as Web Push keys and JWTs use it.
+public enum Base64URL {
+    public static func encode(_ bytes: some DataProtocol) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// nil unless the text is base64url (padding optional).
+    public static func decode(_ text: String) -> [UInt8]? {
+        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "=") }) else { return nil }
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/").replacingOccurrences(of: "=", with: "")
+        standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
+        return Data(base64Encoded: standard).map { [UInt8]($0) }
+    }
+}
