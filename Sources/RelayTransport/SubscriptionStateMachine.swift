@@ -35,8 +35,9 @@ struct SubscriptionStateMachine<Item> {
     }
 
     /// A live event `seq`; `wanted`: it passes the follow filter; `writable`: the connection's outbound
-    /// buffer is below its high watermark.
-    mutating func deliver(_ item: Item, seq: Int64, wanted: Bool, writable: Bool) -> Delivery {
+    /// buffer is below its high watermark. Both are asked only once the event is to be written (this runs
+    /// per subscriber per event, and most events during a catch-up or after the replay need neither).
+    mutating func deliver(_ item: Item, seq: Int64, wanted: @autoclosure () -> Bool, writable: @autoclosure () -> Bool) -> Delivery {
         switch mode {
         case .closed:
             return .drop
@@ -52,11 +53,11 @@ struct SubscriptionStateMachine<Item> {
             return .hold
         case .live(let lastSent):
             guard seq > lastSent else { return .skip }
-            guard wanted else {
+            guard wanted() else {
                 mode = .live(lastSent: seq)
                 return .skip
             }
-            guard writable else {
+            guard writable() else {
                 mode = .closed
                 return .drop
             }
