@@ -20,7 +20,7 @@ public struct Webhook: Codable, Sendable, Equatable {
 
         public func matches(_ event: Event) -> Bool {
             (channels.isEmpty || channels.contains(event.channel)) && (types.isEmpty || types.contains(event.type.rawValue))
-                && follow.matches(event.subject)
+                && follow.matches(event)
         }
     }
 

@@ -15,24 +15,50 @@ public struct EventSubject: Codable, Sendable, Equatable {
     }
 }
 
-/// Which events a follower (a WebSocket `follow`, a webhook) wants: any listed bill, item or tag. Empty
-/// lists follow nothing in particular, so every event matches.
+/// Which events a follower (a WebSocket `follow`, a webhook, a push subscription) wants: any listed bill,
+/// item or tag, or a final transcript line that says one of `keywords`. Empty lists follow nothing in
+/// particular, so every event matches.
 public struct FollowFilter: Codable, Sendable, Equatable {
     public var billIds: [String] = []
     public var itemIds: [String] = []
     public var tags: [String] = []
+    /// Words or phrases, matched inside final `transcript.line` text (`Keyword`).
+    public var keywords: [String] = []
 
-    public init(billIds: [String] = [], itemIds: [String] = [], tags: [String] = []) {
+    public init(billIds: [String] = [], itemIds: [String] = [], tags: [String] = [], keywords: [String] = []) {
         self.billIds = billIds
         self.itemIds = itemIds
         self.tags = tags
+        self.keywords = keywords
     }
 
-    public var isEmpty: Bool { billIds.isEmpty && itemIds.isEmpty && tags.isEmpty }
+    /// Filters stored before keywords existed have no `keywords` key.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        billIds = try container.decodeIfPresent([String].self, forKey: .billIds) ?? []
+        itemIds = try container.decodeIfPresent([String].self, forKey: .itemIds) ?? []
+        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+        keywords = try container.decodeIfPresent([String].self, forKey: .keywords) ?? []
+    }
 
-    public func matches(_ subject: EventSubject?) -> Bool {
+    public var isEmpty: Bool { billIds.isEmpty && itemIds.isEmpty && tags.isEmpty && keywords.isEmpty }
+
+    /// Whether `event` is followed: its subject names a followed bill, item or tag, or it is a final
+    /// transcript line containing a followed keyword.
+    public func matches(_ event: Event) -> Bool {
         if isEmpty { return true }
-        guard let subject else { return false }
+        if matchesSubject(event.subject) { return true }
+        guard !keywords.isEmpty, case .transcriptLine(let line) = event.payload, line.final else { return false }
+        return Keyword.firstMatch(of: keywords, in: line.text) != nil
+    }
+
+    /// Whether `subject` names a followed bill, item or tag (an empty filter follows everything).
+    public func matches(_ subject: EventSubject?) -> Bool {
+        isEmpty || matchesSubject(subject)
+    }
+
+    private func matchesSubject(_ subject: EventSubject?) -> Bool {
+        guard let subject, !(billIds.isEmpty && itemIds.isEmpty && tags.isEmpty) else { return false }
         return !Set(billIds).isDisjoint(with: subject.billIds) || !Set(itemIds).isDisjoint(with: subject.itemIds)
             || !Set(tags).isDisjoint(with: subject.tags)
     }

@@ -110,7 +110,7 @@ public struct WebSocketSession: Sendable {
                     group.addTask {
                         try await CatchUp.run(relay: relay, channel: channel, since: since) { [replayPages] items in
                             try await subscriber.sendCatchUp(try items.compactMap { item in
-                                if case .event(let event) = item, !following.matches(event.event.subject) { return nil }
+                                if case .event(let event) = item, !following.matches(event.event) { return nil }
                                 return try Self.encode(item, channel: channel)
                             }, pages: replayPages)
                         }
@@ -128,10 +128,16 @@ public struct WebSocketSession: Sendable {
                 fanouts.remove(subscriber, channel: channel)
             }
         case .follow(let change, let adding):
-            state.following = Self.updated(state.following, change, adding: adding)
+            let updated = Self.updated(state.following, change, adding: adding)
+            guard updated.keywords.count <= Self.maxKeywords else {
+                let refusal = Self.error("too_many_keywords", "a connection follows at most \(Self.maxKeywords) keywords")
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: refusal)))
+                return
+            }
+            state.following = updated
             for subscriber in state.subscriptions.values { subscriber.setFollow(state.following) }
             let following = state.following
-            let reply = try EventCoding.encoder.encode(FollowingMessage(billIds: following.billIds, itemIds: following.itemIds, tags: following.tags))
+            let reply = try EventCoding.encoder.encode(FollowingMessage(billIds: following.billIds, itemIds: following.itemIds, tags: following.tags, keywords: following.keywords))
             try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(data: reply))))
         case .reply(let bytes):
             try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))
@@ -204,9 +210,13 @@ public struct WebSocketSession: Sendable {
             func names(_ one: String, _ many: String) -> [String] {
                 [value[one]?.string].compactMap { $0 } + (value[many]?.array?.compactMap(\.string) ?? [])
             }
-            let change = FollowFilter(billIds: names("billId", "billIds"), itemIds: names("itemId", "itemIds"), tags: names("tag", "tags"))
+            let change = FollowFilter(billIds: names("billId", "billIds"), itemIds: names("itemId", "itemIds"), tags: names("tag", "tags"),
+                                      keywords: names("keyword", "keywords").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             let adding = value["op"]?.string == "follow"
-            if adding && change.isEmpty { return .reply(Self.error("missing_field", "follow needs billId, itemId or tag")) }
+            if adding && change.isEmpty { return .reply(Self.error("missing_field", "follow needs billId, itemId, tag or keyword")) }
+            if let long = change.keywords.first(where: { $0.isEmpty || $0.count > Keyword.maxLength }) {
+                return .reply(Self.error("invalid_value", "a keyword is 1–\(Keyword.maxLength) characters, not '\(long.prefix(80))'"))
+            }
             return .follow(change, adding: adding)
         case let op?: return .reply(Self.error("unknown_op", "unknown op \(op)"))
         case nil: return .reply(Self.error("missing_field", "op is required"))
@@ -219,8 +229,12 @@ public struct WebSocketSession: Sendable {
         func merge(_ old: [String], _ new: [String]) -> [String] {
             adding ? old + new.filter { !old.contains($0) } : old.filter { !new.contains($0) }
         }
-        return FollowFilter(billIds: merge(following.billIds, change.billIds), itemIds: merge(following.itemIds, change.itemIds), tags: merge(following.tags, change.tags))
+        return FollowFilter(billIds: merge(following.billIds, change.billIds), itemIds: merge(following.itemIds, change.itemIds), tags: merge(following.tags, change.tags),
+                            keywords: merge(following.keywords, change.keywords))
     }
+
+    /// Keywords one connection may follow: each is looked for in every final transcript line it gets.
+    static let maxKeywords = 20
 
     /// `{"op":"following", …}`: what the connection follows now.
     struct FollowingMessage: Encodable {
@@ -228,6 +242,7 @@ public struct WebSocketSession: Sendable {
         let billIds: [String]
         let itemIds: [String]
         let tags: [String]
+        let keywords: [String]
     }
 
     static func error(_ code: String, _ message: String) -> ByteBuffer {

@@ -19,6 +19,7 @@ struct WebhookRoutes: Sendable {
             var billIds: [String]?
             var itemIds: [String]?
             var tags: [String]?
+            var keywords: [String]?
         }
 
         var url: String
@@ -32,7 +33,7 @@ struct WebhookRoutes: Sendable {
             let body = try await request.boundedBody(upTo: 64 * 1024)
             let registration: Registration
             do { registration = try JSONDecoder().decode(Registration.self, from: Data(body.readableBytesView)) } catch {
-                throw APIError(.badRequest, code: "invalid_json", message: #"the body must be {"url", "secret", "filter"?: {channels, types, billIds, itemIds, tags}}"#)
+                throw APIError(.badRequest, code: "invalid_json", message: #"the body must be {"url", "secret", "filter"?: {channels, types, billIds, itemIds, tags, keywords}}"#)
             }
             let webhook = try await validate(registration, principal: principal)
             try await store.create(webhook, secret: registration.secret)
@@ -116,13 +117,20 @@ struct WebhookRoutes: Sendable {
                 throw APIError(.forbidden, code: "forbidden", message: "this token may not follow \(foreign)", field: "filter.channels")
             }
         }
+        let keywords = (filter?.keywords ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let bad = keywords.first(where: { $0.isEmpty || $0.count > Keyword.maxLength }) {
+            throw APIError(.badRequest, code: "invalid_value", message: "a keyword is 1–\(Keyword.maxLength) characters, not '\(bad.prefix(80))'", field: "filter.keywords")
+        }
+        guard keywords.count <= 50 else {
+            throw APIError(.unprocessableContent, code: "too_many_keywords", message: "a webhook follows at most 50 keywords", field: "filter.keywords")
+        }
         let types = filter?.types ?? []
         if let unknown = types.first(where: { EventType(rawValue: $0) == nil }) {
             throw APIError(.badRequest, code: "invalid_value", message: "unknown event type \(unknown)", field: "filter.types")
         }
         return Webhook(
             id: UUID().uuidString.lowercased(), url: url.text,
-            filter: .init(channels: wanted, types: types, follow: FollowFilter(billIds: filter?.billIds ?? [], itemIds: filter?.itemIds ?? [], tags: filter?.tags ?? [])),
+            filter: .init(channels: wanted, types: types, follow: FollowFilter(billIds: filter?.billIds ?? [], itemIds: filter?.itemIds ?? [], tags: filter?.tags ?? [], keywords: keywords)),
             owner: principal.subject, createdAt: Date()
         )
     }

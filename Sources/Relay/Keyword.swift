@@ -1,0 +1,38 @@
+import Foundation
+
+/// Keyword matching on what is said. Thai is written without spaces between words, so a keyword is
+/// looked for anywhere inside the text, not at word boundaries; Latin letters match in any case and
+/// full-width forms as their ASCII. The comparison is by `Character` (grapheme cluster), so a Thai
+/// keyword never matches half a syllable: "กา" is not found in "ก่า", whose tone mark belongs to the
+/// same cluster as its consonant.
+public enum Keyword {
+    /// The longest keyword, in characters.
+    public static let maxLength = 64
+
+    /// `text` as keywords are compared: canonical composition, case folded, width folded, runs of white
+    /// space as one space, trimmed.
+    public static func fold(_ text: String) -> String {
+        let folded = text.precomposedStringWithCanonicalMapping.folding(options: [.caseInsensitive, .widthInsensitive], locale: nil)
+        return folded.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// The first of `keywords` (as given) that `text` contains, or nil.
+    public static func firstMatch(of keywords: [String], in text: String) -> String? {
+        let haystack = fold(text)
+        return keywords.first { keyword in
+            let needle = fold(keyword)
+            return !needle.isEmpty && haystack.contains(needle)
+        }
+    }
+
+    /// Every one of `keywords` that `text` contains, each once.
+    public static func matches(of keywords: some Sequence<String>, in text: String) -> [String] {
+        let haystack = fold(text)
+        var found: [String] = []
+        for keyword in keywords where !found.contains(keyword) {
+            let needle = fold(keyword)
+            if !needle.isEmpty && haystack.contains(needle) { found.append(keyword) }
+        }
+        return found
+    }
+}
