@@ -15,16 +15,24 @@ public struct PushSubscription: Sendable, Equatable, Codable {
     public var endpoint: String
     public var keys: Keys
 
-    public init(endpoint: String, p256dh: String, auth: String) throws {
+    /// `allowHTTP`: take a plain http endpoint too (`alerts.push.allowPrivate`: tests, closed networks).
+    public init(endpoint: String, p256dh: String, auth: String, allowHTTP: Bool = false) throws {
         self.endpoint = endpoint
         keys = Keys(p256dh: p256dh, auth: auth)
-        _ = try recipient()
+        _ = try recipient(allowHTTP: allowHTTP)
+    }
+
+    /// A subscription read back from the store (checked when it was stored).
+    init(unchecked endpoint: String, p256dh: String, auth: String) {
+        self.endpoint = endpoint
+        keys = Keys(p256dh: p256dh, auth: auth)
     }
 
     /// The endpoint and keys read as what encryption needs; throws `PushError` naming what is wrong.
-    public func recipient() throws -> PushRecipient {
-        guard let url = URL(string: endpoint), url.scheme == "https", let host = url.host, !host.isEmpty else {
-            throw PushError(.invalidEndpoint, "the endpoint must be an https URL")
+    public func recipient(allowHTTP: Bool = false) throws -> PushRecipient {
+        guard endpoint.utf8.count <= 2048, let url = URL(string: endpoint), url.scheme == "https" || (allowHTTP && url.scheme == "http"),
+              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil else {
+            throw PushError(.invalidEndpoint, "the endpoint must be an https URL of at most 2048 bytes")
         }
         guard let key = Base64URL.decode(keys.p256dh), key.count == 65, key.first == 0x04,
               let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: key) else {

@@ -34,7 +34,7 @@ public actor WebhookSender {
         self.settings = settings
         self.logger = logger
         policy = settings.policy
-        clients = PinnedClients(settings: settings)
+        clients = PinnedClients(timeout: settings.timeout, connectionsPerHost: settings.concurrency)
     }
 
     /// New deliveries were queued (or an endpoint enabled): look now rather than at the next tick.
@@ -122,49 +122,5 @@ public actor WebhookSender {
         } catch {
             return (nil, String(describing: error), elapsed())
         }
-    }
-}
-
-/// One HTTP client per checked (host, address): the connection goes to the address `OutboundPolicy`
-/// approved, while TLS and the `Host` header keep the host name (async-http-client's `dnsOverride`).
-/// Clients unused for five minutes are shut down.
-actor PinnedClients {
-    private let settings: WebhookSettings
-    private var clients: [String: (client: HTTPClient, used: ContinuousClock.Instant)] = [:]
-
-    init(settings: WebhookSettings) {
-        self.settings = settings
-    }
-
-    func client(for target: OutboundTarget) -> HTTPClient {
-        let key = "\(target.url.host)|\(target.address)"
-        if let existing = clients[key] {
-            clients[key]?.used = .now
-            return existing.client
-        }
-        var configuration = HTTPClient.Configuration()
-        // Redirects are not followed: a receiver could otherwise send the signed POST to a host the policy
-        // refuses. A 3xx counts as a failed attempt.
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .milliseconds(Int64(settings.timeout * 1000)))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
-        if IPAddress(target.url.host) == nil { configuration.dnsOverride = [target.url.host: target.address.description] }
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        clients[key] = (client, .now)
-        return client
-    }
-
-    /// Shuts down the clients nobody used for five minutes.
-    func closeIdle() async {
-        let cutoff = ContinuousClock.now - .seconds(300)
-        for (key, entry) in clients where entry.used < cutoff {
-            clients[key] = nil
-            try? await entry.client.shutdown()
-        }
-    }
-
-    func shutdown() async {
-        for entry in clients.values { try? await entry.client.shutdown() }
-        clients = [:]
     }
 }

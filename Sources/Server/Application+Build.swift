@@ -104,6 +104,24 @@ public func buildServer(
     // Webhooks deliver from the ingest node only: one delivery per event however many relay nodes run.
     let webhookStore = try await WebhookStore.open(path: configuration.dataDirectory + "/webhooks.sqlite")
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
+    // Web Push, like webhooks, from the ingest node only: one alert per event and subscription.
+    var pushService: PushService?
+    if isIngest {
+        let push = configuration.push
+        let pushStore = try await PushStore.open(path: configuration.dataDirectory + "/push.sqlite")
+        let vapid: VAPIDKey
+        do { vapid = try await pushStore.vapidKey(configured: push.vapidPrivateKey, subject: push.subject) } catch let error as PushError {
+            throw ConfigurationError(key: "alerts.push.vapidPrivateKey", error.message)
+        }
+        if push.enabled {
+            let sender = PushSender(store: pushStore, settings: push, vapid: vapid, logger: logger)
+            pushService = PushService(channels: slugs, relay: relay, store: pushStore, sender: sender, settings: push, logger: logger)
+            PushRoutes(store: pushStore, publicKey: vapid.publicKey, channels: Set(slugs), settings: push,
+                       exempt: configuration.http.connectionLimitExempt).register(on: router)
+        } else {
+            PushRoutes.registerDisabled(on: router)
+        }
+    }
     if isIngest {
         let clips = ClipMaker(folder: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("clips", isDirectory: true))
         let rewind = RewindRoutes(channels: channels, catalog: catalog, settings: hls, clips: clips)
@@ -156,6 +174,7 @@ public func buildServer(
         services.append(try SecureListener.application(router: router, tls: tls, http: configuration.http, limiter: limiter, logger: logger, onListening: onListening))
     }
     if isIngest { services += [archiveService, webhookService, channelsService] }
+    if let pushService { services.append(pushService) }
     // Last, so it is the first to hear of shutdown: /readyz turns traffic away before anything stops.
     services.append(DrainService(draining: draining))
     return SenateLiveServer(application: application, channels: channels, relay: relay, authority: authority, services: services)

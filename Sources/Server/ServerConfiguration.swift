@@ -204,6 +204,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var hls = HLS()
     public var archive = ArchiveSettings()
     public var webhooks = WebhookSettings()
+    /// Web Push alerts (`alerts.push.*`).
+    public var push = PushSettings()
     public var ingest = Ingest()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
