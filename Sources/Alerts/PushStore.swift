@@ -198,7 +198,7 @@ public final class PushStore: Sendable {
         return try await database.write { db in
             var queued = 0
             for (event, notifications) in alerts {
-                let values = try Self.followedBy(event, in: db)
+                let values = try FollowedValues.of(event, in: db)
                 guard !values.isEmpty else { continue }
                 let dedupe = PushNotification.dedupeKey(for: event)
                 for (lang, payload, urgency) in notifications {
@@ -213,14 +213,9 @@ public final class PushStore: Sendable {
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO outbox (notification_id, subscription_id, next_at)
                         SELECT DISTINCT ?, f.subscription_id, ? FROM follows f JOIN subscriptions s ON s.id = f.subscription_id
-                        WHERE s.lang = ? AND f.channel IN ('', ?) AND (
-                            (f.kind = 'bill' AND f.value IN (SELECT value FROM json_each(?)))
-                            OR (f.kind = 'item' AND f.value IN (SELECT value FROM json_each(?)))
-                            OR (f.kind = 'tag' AND f.value IN (SELECT value FROM json_each(?)))
-                            OR (f.kind = 'keyword' AND f.value IN (SELECT value FROM json_each(?))))
-                        """, arguments: [notification, now.timeIntervalSince1970, lang, channel,
-                                         try Self.json(values["bill"] ?? []), try Self.json(values["item"] ?? []),
-                                         try Self.json(values["tag"] ?? []), try Self.json(values["keyword"] ?? [])])
+                        WHERE s.lang = ? AND f.channel IN ('', ?) AND \(FollowedValues.condition)
+                        """, arguments: StatementArguments([notification, now.timeIntervalSince1970, lang, channel] as [any DatabaseValueConvertible])
+                            + StatementArguments(try FollowedValues.arguments(values)))
                     let count = db.changesCount
                     queued += count
                     try db.execute(sql: "UPDATE notifications SET queued = ? WHERE id = ?", arguments: [count, notification])
@@ -229,24 +224,6 @@ public final class PushStore: Sendable {
             try db.execute(sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq", arguments: [channel, seq])
             return queued
         }
-    }
-
-    /// The follow values `event` matches, by kind: its subject's bills, items and tags, or the followed
-    /// keywords its (final) line contains.
-    private static func followedBy(_ event: Event, in db: Database) throws -> [String: [String]] {
-        if case .transcriptLine(let line) = event.payload {
-            guard line.final else { return [:] }
-            let text = Keyword.fold(line.text)
-            let keywords = try String.fetchAll(db, sql: "SELECT DISTINCT value FROM follows WHERE kind = 'keyword' AND channel IN ('', ?)", arguments: [event.channel])
-            let said = keywords.filter { !$0.isEmpty && text.contains($0) }
-            return said.isEmpty ? [:] : ["keyword": said]
-        }
-        guard let subject = event.subject else { return [:] }
-        var values: [String: [String]] = [:]
-        if !subject.billIds.isEmpty { values["bill"] = subject.billIds }
-        if !subject.itemIds.isEmpty { values["item"] = subject.itemIds }
-        if !subject.tags.isEmpty { values["tag"] = subject.tags }
-        return values
     }
 
     /// Releases the claims a previous run left (it stopped before settling them): they go out again.
