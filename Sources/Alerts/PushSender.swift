@@ -76,19 +76,31 @@ public actor PushSender {
         await clients.shutdown()
     }
 
+    /// Where one origin's pushes go this batch: the checked address, its client, the VAPID header.
+    struct Route: Sendable {
+        let client: HTTPClient
+        let authorization: String
+    }
+
     /// Sends `jobs`, `concurrency` at a time; once cancelled, those not started are released for later.
+    /// Each origin's route is looked up once for the batch, so a push costs no hop back to this actor.
     private func send(_ jobs: [PushJob]) async -> [(job: PushJob, outcome: PushOutcome)] {
-        await withTaskGroup(of: (job: PushJob, outcome: PushOutcome).self) { group in
+        var routes: [String: Result<Route, any Error>] = [:]
+        for origin in Set(jobs.map(\.origin)) {
+            do { routes[origin] = .success(try await route(for: origin)) } catch { routes[origin] = .failure(error) }
+        }
+        let prepared = routes
+        return await withTaskGroup(of: (job: PushJob, outcome: PushOutcome).self) { group in
             var waiting = jobs.makeIterator()
             for _ in 0..<max(1, settings.concurrency) {
                 guard let job = waiting.next() else { break }
-                group.addTask { await self.deliver(job) }
+                group.addTask { await self.deliver(job, route: prepared[job.origin]) }
             }
             var results: [(job: PushJob, outcome: PushOutcome)] = []
             results.reserveCapacity(jobs.count)
             while let result = await group.next() {
                 results.append(result)
-                if !Task.isCancelled, let job = waiting.next() { group.addTask { await self.deliver(job) } }
+                if !Task.isCancelled, let job = waiting.next() { group.addTask { await self.deliver(job, route: prepared[job.origin]) } }
             }
             while let job = waiting.next() { results.append((job, .retry(at: Date()))) }
             return results
@@ -115,14 +127,15 @@ public actor PushSender {
         }
     }
 
-    /// One push: encrypted here (in the caller's child task), sent over the pinned client of its origin.
-    private nonisolated func deliver(_ job: PushJob) async -> (job: PushJob, outcome: PushOutcome) {
+    /// One push: encrypted here (in the caller's child task), sent over its origin's route.
+    private nonisolated func deliver(_ job: PushJob, route: Result<Route, any Error>?) async -> (job: PushJob, outcome: PushOutcome) {
         let now = Date()
         guard now < job.expiresAt else { return (job, .failed) }
         let recipient: PushRecipient
         do { recipient = try job.subscription.recipient(allowHTTP: true) } catch { return (job, .gone) }
         do {
-            let (target, authorization) = try await prepare(recipient)
+            guard let route else { throw OutboundRefusal(.invalidURL, "no route to \(job.origin)") }
+            let (client, authorization) = try route.map { ($0.client, $0.authorization) }.get()
             let body = try WebPushEncryption.encrypt(job.payload, to: recipient)
             var request = HTTPClientRequest(url: job.subscription.endpoint)
             request.method = .POST
@@ -132,47 +145,49 @@ public actor PushSender {
             request.headers.add(name: "Content-Type", value: "application/octet-stream")
             request.headers.add(name: "Authorization", value: authorization)
             request.body = .bytes(ByteBuffer(bytes: body))
-            let client = await clients.client(for: target)
             let response = try await client.execute(request, timeout: .milliseconds(Int64(settings.timeout * 1000)))
             // Read what little the service says, so the connection can carry the next push.
             _ = try? await response.body.collect(upTo: 16 * 1024)
             let status = Int(response.status.code)
             let outcome = PushOutcome.classify(status: status, retryAfter: response.headers.first(name: "Retry-After"),
                                                attempt: job.attempts + 1, expiresAt: job.expiresAt, policy: settings.retryPolicy)
-            if status == 429, case .retry(let at) = outcome { await pause(recipient.audience, until: at) }
+            if status == 429, case .retry(let at) = outcome { await pause(job.origin, until: at) }
             if case .failed = outcome {
-                logger.warning("push service refused an alert", metadata: ["status": "\(status)", "origin": "\(recipient.audience)"])
+                logger.warning("push service refused an alert", metadata: ["status": "\(status)", "origin": "\(job.origin)"])
             }
             return (job, outcome)
-        } catch let refusal as OutboundRefusal {
-            logger.warning("push endpoint refused by policy", metadata: ["origin": "\(recipient.audience)", "reason": "\(refusal)"])
+        } catch let refusal as OutboundRefusal where refusal.code != .hostNotResolvable {
+            logger.warning("push endpoint refused by policy", metadata: ["origin": "\(job.origin)", "reason": "\(refusal)"])
             return (job, .failed)
         } catch {
             return (job, PushOutcome.classify(status: nil, retryAfter: nil, attempt: job.attempts + 1, expiresAt: job.expiresAt, policy: settings.retryPolicy))
         }
     }
 
-    /// The checked address and the VAPID header for `recipient`'s origin, from the caches when fresh.
-    private func prepare(_ recipient: PushRecipient) async throws -> (OutboundTarget, String) {
-        let origin = recipient.audience
+    /// The client (to the checked address) and the VAPID header for `origin`, from the caches when fresh.
+    private func route(for origin: String) async throws -> Route {
         let target: OutboundTarget
         if let cached = targets[origin], ContinuousClock.now - cached.checked < .seconds(60) {
             target = cached.target
         } else {
-            let url = OutboundURL(text: origin, scheme: recipient.endpoint.scheme ?? "https", host: recipient.endpoint.host ?? "",
-                                  port: recipient.endpoint.port ?? (recipient.endpoint.scheme == "http" ? 80 : 443))
-            let host = url.host.lowercased()
+            guard let parsed = URL(string: origin), let scheme = parsed.scheme, let host = parsed.host?.lowercased() else {
+                throw OutboundRefusal(.invalidURL, "\(origin) is not an origin")
+            }
+            let url = OutboundURL(text: origin, scheme: scheme, host: host, port: parsed.port ?? (scheme == "http" ? 80 : 443))
             guard policy.allowHosts.isEmpty || policy.allowHosts.contains(host) else {
                 throw OutboundRefusal(.hostNotAllowed, "\(host) is not in alerts.push.allowHosts")
             }
-            let address = try await policy.resolve(host: url.host, port: url.port, settings: "alerts.push.allowHosts or alerts.push.allowPrivate")
+            let address = try await policy.resolve(host: host, port: url.port, settings: "alerts.push.allowHosts or alerts.push.allowPrivate")
             target = OutboundTarget(url: url, address: address)
             targets[origin] = (target, .now)
         }
-        if let cached = authorizations[origin], ContinuousClock.now - cached.made < .seconds(3600) { return (target, cached.header) }
+        let client = await clients.client(for: target)
+        if let cached = authorizations[origin], ContinuousClock.now - cached.made < .seconds(3600) {
+            return Route(client: client, authorization: cached.header)
+        }
         let header = try await vapid.authorization(audience: origin)
         authorizations[origin] = (header, .now)
-        return (target, header)
+        return Route(client: client, authorization: header)
     }
 
     private func pause(_ origin: String, until date: Date) {

@@ -20,6 +20,16 @@ public struct PushFollow: Codable, Sendable, Equatable {
         self.keywords = keywords
     }
 
+    /// Any list may be left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        channels = try container.decodeIfPresent([String].self, forKey: .channels) ?? []
+        billIds = try container.decodeIfPresent([String].self, forKey: .billIds) ?? []
+        itemIds = try container.decodeIfPresent([String].self, forKey: .itemIds) ?? []
+        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
+        keywords = try container.decodeIfPresent([String].self, forKey: .keywords) ?? []
+    }
+
     public var isEmpty: Bool { billIds.isEmpty && itemIds.isEmpty && tags.isEmpty && keywords.isEmpty }
 
     /// The rows of the `follows` table: (kind, value); keywords folded as they are matched.
@@ -33,6 +43,8 @@ public struct PushJob: Sendable {
     public var notificationId: Int64
     public var subscriptionId: Int64
     public var subscription: PushSubscription
+    /// The endpoint's origin (`https://host[:port]`): where it is sent, and the VAPID audience.
+    public var origin: String
     public var payload: Data
     public var urgency: String
     /// The alert's TTL, and when it expires (no point delivering it after).
@@ -237,7 +249,7 @@ public final class PushStore: Sendable {
         let paused = try Self.json(Array(pausedOrigins))
         return try await database.write { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT o.notification_id, o.subscription_id, o.attempts, s.endpoint, s.p256dh, s.auth, n.payload, n.urgency, n.ttl, n.expires_at
+                SELECT o.notification_id, o.subscription_id, o.attempts, s.endpoint, s.origin, s.p256dh, s.auth, n.payload, n.urgency, n.ttl, n.expires_at
                 FROM outbox o JOIN subscriptions s ON s.id = o.subscription_id JOIN notifications n ON n.id = o.notification_id
                 WHERE o.claimed = 0 AND o.next_at <= ? AND s.origin NOT IN (SELECT value FROM json_each(?))
                 ORDER BY o.next_at LIMIT ?
@@ -247,7 +259,7 @@ public final class PushStore: Sendable {
                 let job = PushJob(
                     notificationId: row["notification_id"], subscriptionId: row["subscription_id"],
                     subscription: PushSubscription(unchecked: row["endpoint"], p256dh: row["p256dh"], auth: row["auth"]),
-                    payload: row["payload"], urgency: row["urgency"], ttl: row["ttl"],
+                    origin: row["origin"], payload: row["payload"], urgency: row["urgency"], ttl: row["ttl"],
                     expiresAt: Date(timeIntervalSince1970: row["expires_at"]), attempts: row["attempts"]
                 )
                 try mark.execute(arguments: [job.notificationId, job.subscriptionId])

@@ -41,7 +41,7 @@ public struct PushSubscription: Sendable, Equatable, Codable {
         guard let auth = Base64URL.decode(keys.auth), auth.count == 16 else {
             throw PushError(.invalidKey, "keys.auth must be 16 bytes, base64url")
         }
-        return PushRecipient(endpoint: url, publicKey: publicKey, authSecret: auth)
+        return PushRecipient(endpoint: url, publicKey: publicKey, publicKeyBytes: key, authSecret: auth)
     }
 }
 
@@ -49,6 +49,8 @@ public struct PushSubscription: Sendable, Equatable, Codable {
 public struct PushRecipient: Sendable {
     public let endpoint: URL
     public let publicKey: P256.KeyAgreement.PublicKey
+    /// The same key as sent (uncompressed point), kept so each message need not serialize it again.
+    public let publicKeyBytes: [UInt8]
     public let authSecret: [UInt8]
 
     /// `scheme://host[:port]`: the VAPID token's audience (RFC 8292 §2).
@@ -85,11 +87,20 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// nil unless the text is base64url (padding optional).
+    /// nil unless the text is base64url (padding optional). Byte by byte: it runs for every push sent.
     public static func decode(_ text: String) -> [UInt8]? {
-        guard text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "=") }) else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/").replacingOccurrences(of: "=", with: "")
-        standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
-        return Data(base64Encoded: standard).map { [UInt8]($0) }
+        var standard: [UInt8] = []
+        standard.reserveCapacity(text.utf8.count + 3)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): standard.append(byte)
+            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+        }
+        standard += repeatElement(UInt8(ascii: "="), count: (4 - standard.count % 4) % 4)
+        return Data(base64Encoded: Data(standard)).map { [UInt8]($0) }
     }
 }

@@ -13,17 +13,29 @@ public enum WebPushEncryption {
     /// the padding delimiter and the AES-GCM tag.
     public static let maxPayload = recordSize - headerBytes - 1 - 16
 
+    /// A fresh key pair for one message, made from a uniformly random scalar. Not `PrivateKey()`: on
+    /// Linux swift-crypto runs BoringSSL's FIPS pairwise test on every key it generates (an ECDSA sign
+    /// and verify), which tripled the elliptic-curve work of each push. A random 32-byte value is a valid
+    /// scalar but with probability about 2⁻³²; the rare one that is not is drawn again.
+    public static func ephemeralKey() -> P256.KeyAgreement.PrivateKey {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let scalar = (0..<4).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64, Array.init) }
+            if let key = try? P256.KeyAgreement.PrivateKey(rawRepresentation: scalar) { return key }
+        }
+    }
+
     /// The request body for `payload` to `recipient`. `salt` and `serverKey` are fresh unless given (tests).
     public static func encrypt(
         _ payload: some DataProtocol, to recipient: PushRecipient,
-        salt: [UInt8]? = nil, serverKey: P256.KeyAgreement.PrivateKey = P256.KeyAgreement.PrivateKey()
+        salt: [UInt8]? = nil, serverKey: P256.KeyAgreement.PrivateKey = ephemeralKey()
     ) throws -> [UInt8] {
         guard payload.count <= maxPayload else {
             throw PushError(.payloadTooLarge, "a push message holds at most \(maxPayload) bytes, this one \(payload.count)")
         }
         let salt = salt ?? (0..<16).map { _ in UInt8.random(in: 0...255) }
         let serverPublic = [UInt8](serverKey.publicKey.x963Representation)
-        let userAgentPublic = [UInt8](recipient.publicKey.x963Representation)
+        let userAgentPublic = recipient.publicKeyBytes
         let shared = try serverKey.sharedSecretFromKeyAgreement(with: recipient.publicKey)
         // RFC 8291 §3.4: IKM from the ECDH secret, salted with the auth secret, bound to both public keys.
         let keyInfo = Array("WebPush: info".utf8) + [0] + userAgentPublic + serverPublic
