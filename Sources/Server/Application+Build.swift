@@ -106,6 +106,7 @@ public func buildServer(
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
     // Web Push, like webhooks, from the ingest node only: one alert per event and subscription.
     var pushService: PushService?
+    var lineService: LineService?
     if isIngest {
         let push = configuration.push
         let pushStore = try await PushStore.open(path: configuration.dataDirectory + "/push.sqlite")
@@ -120,6 +121,20 @@ public func buildServer(
                        exempt: configuration.http.connectionLimitExempt).register(on: router)
         } else {
             PushRoutes.registerDisabled(on: router)
+        }
+        if configuration.line.isEnabled {
+            guard !configuration.line.channelSecret.isEmpty else {
+                throw ConfigurationError(key: "alerts.line.channelSecret", "is needed with alerts.line.channelAccessToken: LINE signs its webhooks with it")
+            }
+            do { _ = try OutboundPolicy().validate(configuration.line.apiBase) } catch let refusal as OutboundRefusal {
+                throw ConfigurationError(key: "alerts.line.apiBase", refusal.message)
+            }
+            let lineStore = try await LineStore.open(path: configuration.dataDirectory + "/line.sqlite")
+            let sender = LineSender(store: lineStore, settings: configuration.line, logger: logger)
+            lineService = LineService(channels: slugs, relay: relay, store: lineStore, sender: sender, settings: configuration.line, logger: logger)
+            LineRoutes(store: lineStore, settings: configuration.line).register(on: router)
+        } else {
+            LineRoutes.registerDisabled(on: router)
         }
     }
     if isIngest {
@@ -175,6 +190,7 @@ public func buildServer(
     }
     if isIngest { services += [archiveService, webhookService, channelsService] }
     if let pushService { services.append(pushService) }
+    if let lineService { services.append(lineService) }
     // Last, so it is the first to hear of shutdown: /readyz turns traffic away before anything stops.
     services.append(DrainService(draining: draining))
     return SenateLiveServer(application: application, channels: channels, relay: relay, authority: authority, services: services)

@@ -206,6 +206,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var webhooks = WebhookSettings()
     /// Web Push alerts (`alerts.push.*`).
     public var push = PushSettings()
+    /// LINE Official Account alerts (`alerts.line.*`).
+    public var line = LineSettings()
     public var ingest = Ingest()
     /// Where media segments and the archive live.
     public var dataDirectory = "data"
