@@ -1,9 +1,11 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The pages people use, served from the `Public` resources (plain HTML, CSS and JavaScript modules, no
 /// build step): the viewer (`/`, `/watch/{channel}`), the embeddable player (`/embed/{channel}`), the
-/// operator console (`/console/{channel}`), and the archive (`/archive`, `/archive/{sitting}`).
+/// operator console (`/console/{channel}`), the archive (`/archive`, `/archive/{sitting}`), and the Web Push
+/// service worker (`/sw.js`).
 struct WebRoutes: Sendable {
     let channels: [String]
     let root: URL?
@@ -33,6 +35,13 @@ struct WebRoutes: Sendable {
         }
         router.get("/archive") { request, context in try await file("archive.html", request: request, context: context) }
         router.get("/archive/:sitting") { request, context in try await file("sitting.html", request: request, context: context) }
+        // The service worker for Web Push alerts, at the root so its scope can be the whole site. Revalidated
+        // on every load (`no-cache`): a stale worker would keep running old code.
+        router.get("/sw.js") { request, context in
+            var response = try await file("sw.js", request: request, context: context, cache: "no-cache")
+            response.headers[HTTPField.Name("Service-Worker-Allowed")!] = "/"
+            return response
+        }
         router.get("/assets/:file") { request, context in
             let name = context.parameters.get("file") ?? ""
             guard Self.isAssetName(name) else { throw APIError.notFound("no such file") }
@@ -52,11 +61,11 @@ struct WebRoutes: Sendable {
         "svg": "image/svg+xml", "txt": "text/plain; charset=utf-8",
     ]
 
-    private func file(_ path: String, request: Request, context: AppContext) async throws -> Response {
+    private func file(_ path: String, request: Request, context: AppContext, cache: String = "public, max-age=60") async throws -> Response {
         guard let root, let type = Self.types[String(path.split(separator: ".").last ?? "")] else { throw APIError.notFound("no such page") }
         let url = root.appendingPathComponent(path)
         guard FileManager.default.fileExists(atPath: url.path) else { throw APIError.notFound("no such file") }
         // Pages and assets change with each release: revalidate rather than cache for long.
-        return try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: "public, max-age=60")
+        return try await FileResponse.serve(url, request: request, context: context, contentType: type, cache: cache)
     }
 }

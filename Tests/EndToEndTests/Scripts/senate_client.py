@@ -191,8 +191,9 @@ def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def browser(extra_flags=()):
-    """Headless Chromium driven by Selenium, as TESTING.md describes."""
+def browser(extra_flags=(), prefs=None):
+    """Headless Chromium driven by Selenium, as TESTING.md describes; `prefs`: Chromium profile preferences
+    (e.g. {"profile.default_content_setting_values.notifications": 1} allows notifications)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -202,6 +203,8 @@ def browser(extra_flags=()):
     for flag in ["--headless=new", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--disable-dev-shm-usage",
                  "--window-size=1280,1000", "--lang=th-TH", *extra_flags]:
         options.add_argument(flag)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 

@@ -12,12 +12,13 @@ export function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** The agenda as a list, the current item marked with aria-current; `onPick(item)` makes items buttons. */
-export function renderAgenda(list, agenda, currentItem, onPick) {
+/** The agenda as a list, the current item marked with aria-current; `onPick(item)` makes items buttons;
+ * `decorate(item)` may return a node to put after each item's label (the follow button of alerts.js). */
+export function renderAgenda(list, agenda, currentItem, onPick, decorate) {
   list.replaceChildren(...agenda.map((item) => {
     const label = `${item.number}. ${item.title}`;
-    const content = onPick ? element("button", { type: "button", onclick: () => onPick(item) }, label) : label;
-    return element("li", { "data-item": item.id, "aria-current": item.id === currentItem ? "true" : "false" }, content);
+    const content = onPick ? element("button", { type: "button", onclick: () => onPick(item) }, label) : element("span", { class: "agenda-label" }, label);
+    return element("li", { "data-item": item.id, "aria-current": item.id === currentItem ? "true" : "false" }, content, decorate?.(item));
   }));
 }
 

@@ -1,6 +1,8 @@
 // One archived sitting: the recording with its agenda chapters, votes, and the transcript beside it. Clicking an
 // item or a line seeks there; `?t=seconds` opens the page at that moment; the current line follows playback.
 // "Mark in" / "mark out" give a link to the MP4 of that span (`clip.mp4?from=&to=`, seconds into the recording).
+// A ☆ on each chapter follows its bill (or the item) for live alerts when it comes up again (alerts.js).
+import { followButton, setupAlerts } from "./alerts.js";
 import { setupClips } from "./clips.js";
 import { setupLanguage, onLangChange, t, formatTime, formatOffset } from "./i18n.js";
 import { element, renderAgenda, renderVote } from "./panels.js";
@@ -22,7 +24,8 @@ function render() {
   const length = sitting.duration ? ` · ${t("duration")} ${formatOffset(sitting.duration)}` : "";
   document.getElementById("when").textContent = `${formatTime(sitting.startedAt)}${length}`;
   const taken = agenda.filter((item) => item.offset !== undefined && item.offset !== null);
-  renderAgenda(document.getElementById("agenda"), taken.map((item) => ({ ...item, title: `${item.title} (${formatOffset(item.offset)})` })), currentChapter(), (item) => seek(item.offset));
+  renderAgenda(document.getElementById("agenda"), taken.map((item) => ({ ...item, title: `${item.title} (${formatOffset(item.offset)})` })), currentChapter(), (item) => seek(item.offset),
+    (item) => followButton(agenda.find((entry) => entry.id === item.id) ?? item)); // the title without its offset
   document.getElementById("votes").replaceChildren(...votes.map((vote) => {
     const box = element("div", { "data-vote-id": vote.id });
     renderVote(box, null, vote);
@@ -81,6 +84,8 @@ if (response.ok) {
   const start = Number(new URLSearchParams(location.search).get("t"));
   if (start > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = start; }, { once: true });
   render();
+  setupAlerts({ channel: detail.sitting.channel, box: document.getElementById("alerts") });
 } else {
   document.getElementById("title").textContent = t("noResults");
+  document.getElementById("alerts").hidden = true;
 }

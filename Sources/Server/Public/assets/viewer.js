@@ -5,7 +5,11 @@
 //
 // Under the picture: the quality (auto, or a rendition by name; `?rendition=360p` forces one), the language
 // (floor or interpretation; `?audio=en` by LANGUAGE, remembered), a seek bar over the sitting so far (the
-// DVR playlist, in Bangkok wall-clock time) with "back to live", and clip marks.
+// DVR playlist, in Bangkok wall-clock time) with "back to live", and clip marks. `?at=<ISO time>` (an alert's
+// link) opens the picture at that moment when it is inside the rewind window, else live.
+//
+// Beside the agenda: alerts (alerts.js), a ☆ on each item to follow it, and words to watch for.
+import { followButton, setupAlerts } from "./alerts.js";
 import { setupClips } from "./clips.js";
 import { EventFeed } from "./feed.js";
 import { setupLanguage, onLangChange, t, formatClock, formatTime } from "./i18n.js";
@@ -40,7 +44,7 @@ function render() {
   const badge = document.getElementById("live-badge");
   badge.className = `badge ${status.className}`;
   badge.textContent = t(status.key);
-  renderAgenda(document.getElementById("agenda"), state.agenda, state.currentItem);
+  renderAgenda(document.getElementById("agenda"), state.agenda, state.currentItem, null, followButton);
   renderSpeaker(document.getElementById("speaker"), state.speaker);
   renderVote(document.getElementById("vote"), state.openVote, state.lastVote);
 }
@@ -188,6 +192,8 @@ audioTrack.addEventListener("change", () => {
 // --- rewind while live ----------------------------------------------------------------------------------
 const seekBar = document.getElementById("dvr-seek");
 let dragging = false, range = null;
+// `?at=`: sought once, when the DVR span and the live picture are known.
+let openAt = Date.parse(params.get("at") ?? "");
 
 /** Keeps the seek bar over the DVR playlist's span (start → now), its thumb on the moment on screen. */
 async function renderDvr() {
@@ -197,6 +203,12 @@ async function renderDvr() {
   if (!range) return;
   seekBar.max = String(Math.max(1, Math.floor((range.end - range.start) / 1000)));
   const onScreen = player.programDateTime();
+  if (Number.isFinite(openAt) && onScreen) {
+    const at = openAt;
+    openAt = NaN;
+    // Inside the window: rewound there (seekTo stays live for a moment within seconds of the edge).
+    if (at >= range.start && at <= range.end) { seekTo(at); return; }
+  }
   if (!dragging && onScreen) seekBar.value = String(Math.round((onScreen.getTime() - range.start) / 1000));
   document.getElementById("dvr-start").textContent = formatTime(range.start);
   if (!dragging) document.getElementById("dvr-position").textContent = onScreen ? formatClock(onScreen) : "";
@@ -262,6 +274,7 @@ onLangChange(() => {
   document.getElementById("audio-toggle").textContent = audioOnly ? t("video") : t("audioOnly");
 });
 render();
+setupAlerts({ channel, box: document.getElementById("alerts") });
 player.play(`/live/${channel}/index.m3u8`);
 feed.start();
 setInterval(renderTranscript, 500);
