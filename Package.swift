@@ -161,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "SenateLive",
             dependencies: [
-                "Server", "LiveOrigin", "WallClock",
+                "Server", "LiveOrigin", "Alerts", "WallClock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
