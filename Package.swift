@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RelayTests", dependencies: ["Relay", "WallClock", "Storage"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
-        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay", "Storage", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Scripts"]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay", "Storage", "WallClock", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Scripts"]),
         .testTarget(name: "RelayPostgresTests", dependencies: ["RelayPostgres"]),
         .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
         .testTarget(name: "LiveOriginTests", dependencies: ["LiveOrigin", "HLS", "Relay", "WallClock"]),

@@ -1,17 +1,17 @@
 import Foundation
 import GRDB
 import Relay
+import Synchronization
 
 /// The follow values an event matches, for the alert stores whose `follows` table has rows
 /// `(kind, value, channel, subscription_id)`: `bill`, `item`, `tag` from the event's subject, and the
 /// followed `keyword`s (stored folded) its final line contains.
 enum FollowedValues {
-    static func of(_ event: Event, in db: Database) throws -> [String: [String]] {
+    static func of(_ event: Event, in db: Database, keywords: FollowedKeywords) throws -> [String: [String]] {
         if case .transcriptLine(let line) = event.payload {
             guard line.final else { return [:] }
             let text = Keyword.fold(line.text)
-            let keywords = try String.fetchAll(db, sql: "SELECT DISTINCT value FROM follows WHERE kind = 'keyword' AND channel IN ('', ?)", arguments: [event.channel])
-            let said = keywords.filter { !$0.isEmpty && text.contains($0) }
+            let said = try keywords.values(channel: event.channel, in: db).filter { !$0.isEmpty && text.contains($0) }.sorted()
             return said.isEmpty ? [:] : ["keyword": said]
         }
         guard let subject = event.subject else { return [:] }
@@ -34,5 +34,27 @@ enum FollowedValues {
         try ["bill", "item", "tag", "keyword"].map { kind in
             String(decoding: try JSONEncoder().encode(values[kind] ?? []), as: UTF8.self)
         }
+    }
+}
+
+/// The distinct followed keywords of a store's `follows` table, per channel (`""`: every channel), read
+/// once and kept until a follow changes (the store calls `invalidate` inside the changing transaction).
+final class FollowedKeywords: Sendable {
+    private let cache = Mutex<[String: Set<String>]?>(nil)
+
+    func invalidate() { cache.withLock { $0 = nil } }
+
+    /// The keywords that apply to `channel`.
+    func values(channel: String, in db: Database) throws -> Set<String> {
+        let all = try cache.withLock { cached -> [String: Set<String>] in
+            if let cached { return cached }
+            var byChannel: [String: Set<String>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT DISTINCT channel, value FROM follows WHERE kind = 'keyword'") {
+                byChannel[row["channel"], default: []].insert(row["value"])
+            }
+            cached = byChannel
+            return byChannel
+        }
+        return (all[""] ?? []).union(all[channel] ?? [])
     }
 }

@@ -37,7 +37,14 @@ public actor LineSender {
     public nonisolated func poke() { doorbell.ring() }
 
     public func run() async {
+        var nextHousekeeping = ContinuousClock.now
         while !Task.isCancelled {
+            if ContinuousClock.now >= nextHousekeeping {
+                // Finished requests are kept a week, for looking into what was sent.
+                try? await store.prune(before: Date().addingTimeInterval(-7 * 86_400))
+                await clients.closeIdle()
+                nextHousekeeping = ContinuousClock.now + .seconds(3600)
+            }
             let requests = (try? await store.due(limit: Self.concurrency * 4)) ?? []
             if requests.isEmpty {
                 await recordBudget()
@@ -80,8 +87,9 @@ public actor LineSender {
             }
         }
         reserved += count
+        // Held until the usage is recorded, so no send in between counts these recipients as unspent.
+        defer { reserved -= count }
         let (status, message, retryAfter) = await post(request)
-        reserved -= count
         let outcome = Self.outcome(status: status, message: message, retryAfter: retryAfter, request: request, policy: settings.retryPolicy)
         switch outcome {
         case .sent: sent.increment(by: Int64(count))

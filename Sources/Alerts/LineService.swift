@@ -22,13 +22,13 @@ public struct LineService: Service {
     }
 
     public func run() async throws {
-        let (relay, store, publicURL) = (relay, store, settings.publicURL)
+        let (relay, store, publicURL, maxAge) = (relay, store, settings.publicURL, settings.retryFor)
         let followers = channels.map { channel in
             LogFollower(channel: channel, relay: relay, name: "the LINE outbox", store: "line_outbox", logger: logger) {
                 try await store.cursor(channel: channel)
             } consume: { [sender] events, last in
                 let state = try await relay.head(channel: channel).state
-                if try await store.enqueue(events, channel: channel, through: last, state: state, publicURL: publicURL) > 0 { sender.poke() }
+                if try await store.enqueue(events, channel: channel, through: last, state: state, publicURL: publicURL, maxAge: maxAge) > 0 { sender.poke() }
             } quarantine: { event, reason in
                 try await store.quarantine(channel: channel, seq: event.seq, type: event.type.rawValue, reason: reason)
             }

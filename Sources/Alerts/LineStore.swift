@@ -19,6 +19,7 @@ public struct LineRequest: Sendable, Equatable {
 /// like the other outboxes.
 public final class LineStore: Sendable {
     let database: SQLiteDatabase
+    let keywords = FollowedKeywords()
     /// The Messaging API's limit of user ids in one multicast.
     public static let multicastLimit = 500
 
@@ -47,6 +48,7 @@ public final class LineStore: Sendable {
                         last_status INTEGER, reason TEXT
                     );
                     CREATE INDEX requests_due ON requests (status, next_at);
+                    CREATE TABLE alerted (alert_id INTEGER NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (alert_id, user_id)) WITHOUT ROWID;
                     CREATE TABLE usage (month TEXT PRIMARY KEY, messages INTEGER NOT NULL);
                     CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
                     """)
@@ -58,9 +60,10 @@ public final class LineStore: Sendable {
 
     // MARK: users
 
-    /// Applies what a webhook asked. Returns, per command, whether it changed anything.
+    /// Applies what a webhook asked (a follow over `maxFollows`, or longer than a keyword may be, is left out).
     public func apply(_ commands: [LineWebhook.Command], maxFollows: Int, now: Date = Date()) async throws {
         try await database.write { db in
+            keywords.invalidate()
             for command in commands {
                 switch command {
                 case .joined(let user):
@@ -72,7 +75,7 @@ public final class LineStore: Sendable {
                     try db.execute(sql: "DELETE FROM follows WHERE subscription_id = ?", arguments: [user])
                 case .follow(let user, let text):
                     guard text.count <= Keyword.maxLength else { continue }
-                    let count = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT value) FROM follows WHERE subscription_id = ?", arguments: [user]) ?? 0
+                    let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM follows WHERE subscription_id = ? AND kind = 'bill'", arguments: [user]) ?? 0
                     guard count < maxFollows else { continue }
                     try db.execute(sql: "INSERT OR IGNORE INTO users (user_id, joined_at) VALUES (?, ?)", arguments: [user, now.timeIntervalSince1970])
                     // What they sent may be a bill id or a word to listen for: it is followed as both.
@@ -101,11 +104,13 @@ public final class LineStore: Sendable {
 
     /// Queues each event's alert (the Thai notification's title, body and link) to the users who follow
     /// it, in requests of at most 500 users, and moves the cursor, in one transaction. Returns how many
-    /// requests were queued.
+    /// requests were queued. Events older than `maxAge` are passed over.
     @discardableResult
-    public func enqueue(_ events: [Event], channel: String, through seq: Int64, state: ChannelState, publicURL: String, now: Date = Date()) async throws -> Int {
+    public func enqueue(_ events: [Event], channel: String, through seq: Int64, state: ChannelState, publicURL: String,
+                        maxAge: TimeInterval = 3600, now: Date = Date()) async throws -> Int {
         let alerts = events.compactMap { event -> (Event, String)? in
-            guard let notification = PushNotification(event: event, state: state, lang: "th") else { return nil }
+            // Long past (a follower catching up after an outage): no alert.
+            guard now.timeIntervalSince(event.at) < maxAge, let notification = PushNotification(event: event, state: state, lang: "th") else { return nil }
             var text = "\(notification.title)\n\(notification.body)"
             if !publicURL.isEmpty { text += "\n" + publicURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + notification.url }
             return (event, text)
@@ -113,16 +118,32 @@ public final class LineStore: Sendable {
         return try await database.write { db in
             var queued = 0
             for (event, text) in alerts {
-                let values = try FollowedValues.of(event, in: db)
+                let values = try FollowedValues.of(event, in: db, keywords: keywords)
                 guard !values.isEmpty else { continue }
-                let users = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT f.subscription_id FROM follows f WHERE f.channel IN ('', ?) AND \(FollowedValues.condition) ORDER BY f.subscription_id
-                    """, arguments: StatementArguments([channel]) + StatementArguments(try FollowedValues.arguments(values)))
-                guard !users.isEmpty else { continue }
                 try db.execute(sql: "INSERT OR IGNORE INTO alerts (channel, dedupe, seq, text, created_at) VALUES (?, ?, ?, ?, ?)",
                                arguments: [channel, PushNotification.dedupeKey(for: event), event.seq, text, now.timeIntervalSince1970])
-                guard db.changesCount > 0 else { continue }
-                let alert = db.lastInsertedRowID
+                let alert: Int64
+                if db.changesCount > 0 {
+                    alert = db.lastInsertedRowID
+                } else {
+                    // Already alerted; a line said again (corrected) may name a keyword more: only its new
+                    // followers get it.
+                    guard event.type == .transcriptLine, let existing = try Int64.fetchOne(
+                        db, sql: "SELECT id FROM alerts WHERE channel = ? AND dedupe = ?", arguments: [channel, PushNotification.dedupeKey(for: event)]
+                    ) else { continue }
+                    alert = existing
+                    try db.execute(sql: "UPDATE alerts SET text = ? WHERE id = ?", arguments: [text, alert])
+                }
+                let users = try String.fetchAll(db, sql: """
+                    SELECT DISTINCT f.subscription_id FROM follows f WHERE f.channel IN ('', ?) AND \(FollowedValues.condition)
+                        AND NOT EXISTS (SELECT 1 FROM alerted a WHERE a.alert_id = ? AND a.user_id = f.subscription_id)
+                    ORDER BY f.subscription_id
+                    """, arguments: StatementArguments([channel]) + StatementArguments(try FollowedValues.arguments(values)) + StatementArguments([alert]))
+                guard !users.isEmpty else { continue }
+                if event.type == .transcriptLine {
+                    let remember = try db.cachedStatement(sql: "INSERT OR IGNORE INTO alerted (alert_id, user_id) VALUES (?, ?)")
+                    for user in users { try remember.execute(arguments: [alert, user]) }
+                }
                 for start in stride(from: 0, to: users.count, by: Self.multicastLimit) {
                     let chunk = Array(users[start..<min(users.count, start + Self.multicastLimit)])
                     try db.execute(sql: """
@@ -183,6 +204,16 @@ public final class LineStore: Sendable {
             case .held(let reason):
                 try db.execute(sql: "UPDATE requests SET status = 'held', reason = ? WHERE retry_key = ?", arguments: [reason, request.retryKey])
             }
+        }
+    }
+
+    /// Forgets alerts older than `date` with their finished requests (sent, failed, held); pending ones stay.
+    public func prune(before date: Date) async throws {
+        try await database.write { db in
+            let old = "SELECT id FROM alerts WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.alert_id = alerts.id AND r.status = 'pending')"
+            try db.execute(sql: "DELETE FROM requests WHERE alert_id IN (\(old))", arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM alerted WHERE alert_id IN (\(old))", arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM alerts WHERE id IN (\(old))", arguments: [date.timeIntervalSince1970])
         }
     }
 

@@ -25,7 +25,10 @@ public enum LineWebhook {
 
     struct Body: Decodable {
         struct Event: Decodable {
-            struct Source: Decodable { var userId: String? }
+            struct Source: Decodable {
+                var type: String?
+                var userId: String?
+            }
             struct Message: Decodable {
                 var type: String
                 var text: String?
@@ -39,11 +42,12 @@ public enum LineWebhook {
         var events: [Event]
     }
 
-    /// The commands in a webhook body; events without a user (groups, rooms) or of other kinds are
-    /// left out. Throws when the body is not LINE's JSON.
+    /// The commands in a webhook body; events from groups and rooms, or of other kinds, are left out. Throws when the body is not LINE's JSON.
     public static func commands(in body: Data) throws -> [Command] {
         try JSONDecoder().decode(Body.self, from: body).events.compactMap { event -> Command? in
-            guard let user = event.source?.userId, !user.isEmpty else { return nil }
+            // Only one-to-one chats: a group's or room's messages carry their sender's id too, but are not
+            // addressed to the account.
+            guard event.source?.type == "user", let user = event.source?.userId, !user.isEmpty else { return nil }
             switch event.type {
             case "follow": return .joined(user: user)
             case "unfollow": return .left(user: user)

@@ -22,6 +22,7 @@ public struct PushNotification: Codable, Sendable, Equatable {
     /// Longest body, in characters: notifications show two or three lines, and the payload must stay far
     /// inside one push record (`WebPushEncryption.maxPayload`).
     static let maxBody = 240
+    static let maxTitle = 120
 
     /// The notification for `event` in `lang`, with item titles and the vote's motion from `state`; nil for
     /// events nobody is alerted to (only an item taken up, a vote's result and a final transcript line are).
@@ -54,6 +55,7 @@ public struct PushNotification: Codable, Sendable, Equatable {
         default:
             return nil
         }
+        if title.count > Self.maxTitle { title = String(title.prefix(Self.maxTitle - 1)) + "…" }
         url = "/watch/\(event.channel)?at=\(ISO8601.format(at))"
         tag = "\(event.channel)-\(event.seq)"
         self.lang = english ? "en" : "th"

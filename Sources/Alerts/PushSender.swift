@@ -17,11 +17,10 @@ public actor PushSender {
     private let logger: Logger
     private let policy: OutboundPolicy
     private let clients: PinnedClients
-    /// Checked addresses per origin, looked up again after a minute (RFC 8030 services move).
-    private var targets: [String: (target: OutboundTarget, checked: ContinuousClock.Instant)] = [:]
-    /// The `Authorization` header per origin, signed again after an hour (valid for twelve).
-    private var authorizations: [String: (header: String, made: ContinuousClock.Instant)] = [:]
-    /// Origins that answered 429, until when.
+    /// Each origin's route (or why there is none), looked up again after a minute: push services move, and
+    /// a failed lookup is not retried for every batch.
+    private var routes: [String: (route: Result<Route, any Error>, made: ContinuousClock.Instant)] = [:]
+    /// Origins that answered 429, until when (their waiting deliveries were moved to that time).
     private var paused: [String: Date] = [:]
     private nonisolated let doorbell = Doorbell()
     private let delivered = Counter(label: "senate_live_push_deliveries_total", dimensions: [("result", "delivered")])
@@ -46,26 +45,19 @@ public actor PushSender {
     public func run() async {
         // Claims a previous run did not settle (killed mid-batch) go out again.
         do { try await store.releaseClaims() } catch { logger.error("cannot release push claims", metadata: ["error": "\(error)"]) }
-        var nextPrune = ContinuousClock.now
+        var nextHousekeeping = ContinuousClock.now
         while !Task.isCancelled {
-            if ContinuousClock.now >= nextPrune {
-                try? await store.prune(before: Date().addingTimeInterval(-max(settings.ttl, 86_400)))
-                if let counts = try? await store.counts() {
-                    pendingGauge.record(counts.pending)
-                    subscriptionsGauge.record(counts.subscriptions)
-                }
-                nextPrune = ContinuousClock.now + .seconds(60)
+            if ContinuousClock.now >= nextHousekeeping {
+                await housekeeping()
+                nextHousekeeping = ContinuousClock.now + .seconds(60)
             }
-            let now = Date()
-            paused = paused.filter { $0.value > now }
             let jobs: [PushJob]
-            do { jobs = try await store.claim(now: now, limit: settings.batch, pausedOrigins: Set(paused.keys)) } catch {
+            do { jobs = try await store.claim(limit: settings.batch) } catch {
                 logger.error("cannot claim push deliveries", metadata: ["error": "\(error)"])
                 await doorbell.wait(timeout: .seconds(1))
                 continue
             }
             if jobs.isEmpty {
-                await clients.closeIdle()
                 let next = (try? await store.nextDue())?.timeIntervalSinceNow ?? 1
                 await doorbell.wait(timeout: .milliseconds(Int64(min(1, max(0.05, next)) * 1000)))
                 continue
@@ -76,20 +68,42 @@ public actor PushSender {
         await clients.shutdown()
     }
 
-    /// Where one origin's pushes go this batch: the checked address, its client, the VAPID header.
+    /// Once a minute: old notifications pruned, gauges, stale routes and idle clients dropped.
+    private func housekeeping() async {
+        try? await store.prune(before: Date().addingTimeInterval(-max(settings.ttl, 86_400)))
+        if let counts = try? await store.counts() {
+            pendingGauge.record(counts.pending)
+            subscriptionsGauge.record(counts.subscriptions)
+        }
+        let now = Date()
+        paused = paused.filter { $0.value > now }
+        routes = routes.filter { ContinuousClock.now - $0.value.made < .seconds(60) }
+        await clients.closeIdle()
+    }
+
+    /// Where one origin's pushes go: its client (to the checked address) and the VAPID header.
     struct Route: Sendable {
         let client: HTTPClient
         let authorization: String
     }
 
     /// Sends `jobs`, `concurrency` at a time; once cancelled, those not started are released for later.
-    /// Each origin's route is looked up once for the batch, so a push costs no hop back to this actor.
+    /// The batch's origins are looked up first, together, so a push costs no hop back to this actor and a
+    /// slow name server delays its own origin's batch only once.
     private func send(_ jobs: [PushJob]) async -> [(job: PushJob, outcome: PushOutcome)] {
-        var routes: [String: Result<Route, any Error>] = [:]
-        for origin in Set(jobs.map(\.origin)) {
-            do { routes[origin] = .success(try await route(for: origin)) } catch { routes[origin] = .failure(error) }
+        let missing = Set(jobs.map(\.origin)).filter { routes[$0] == nil }
+        let found = await withTaskGroup(of: (String, Result<Route, any Error>).self) { group in
+            for origin in missing {
+                group.addTask {
+                    do { return (origin, .success(try await self.route(for: origin))) } catch { return (origin, .failure(error)) }
+                }
+            }
+            var found: [String: Result<Route, any Error>] = [:]
+            for await (origin, route) in group { found[origin] = route }
+            return found
         }
-        let prepared = routes
+        for (origin, route) in found { routes[origin] = (route, .now) }
+        let prepared = routes.mapValues(\.route)
         return await withTaskGroup(of: (job: PushJob, outcome: PushOutcome).self) { group in
             var waiting = jobs.makeIterator()
             for _ in 0..<max(1, settings.concurrency) {
@@ -102,28 +116,30 @@ public actor PushSender {
                 results.append(result)
                 if !Task.isCancelled, let job = waiting.next() { group.addTask { await self.deliver(job, route: prepared[job.origin]) } }
             }
-            while let job = waiting.next() { results.append((job, .retry(at: Date()))) }
+            while let job = waiting.next() { results.append((job, .unsent)) }
             return results
         }
     }
 
-    /// Records the batch's outcomes. In a task of its own, so a shutdown's cancellation does not stop
-    /// the write: what was answered is not sent again.
+    /// Records the batch's outcomes, in a task of its own, so a shutdown's cancellation does not stop
+    /// the write: what was answered is not sent again. A failed write is tried twice more; after that the
+    /// claims stay until the next start releases them (and those pushes go again).
     private func settle(_ results: [(job: PushJob, outcome: PushOutcome)]) async {
-        for (job, outcome) in results {
+        for (_, outcome) in results {
             switch outcome {
             case .delivered: delivered.increment()
             case .retry: retried.increment()
             case .gone: gone.increment()
             case .failed: failed.increment()
+            case .unsent: break
             }
-            if case .failed = outcome { logger.debug("push delivery failed", metadata: ["subscription": "\(job.subscriptionId)"]) }
         }
         let store = store
-        let outcome = await Task { try await store.settle(results) }.result
-        if case .failure(let error) = outcome {
-            // Left claimed: the next start releases them, and they go out again.
-            logger.error("cannot settle push deliveries", metadata: ["count": "\(results.count)", "error": "\(error)"])
+        for attempt in 1...3 {
+            let outcome = await Task { try await store.settle(results) }.result
+            guard case .failure(let error) = outcome else { return }
+            logger.error("cannot settle push deliveries", metadata: ["count": "\(results.count)", "attempt": "\(attempt)", "error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 
@@ -159,38 +175,34 @@ public actor PushSender {
         } catch let refusal as OutboundRefusal where refusal.code != .hostNotResolvable {
             logger.warning("push endpoint refused by policy", metadata: ["origin": "\(job.origin)", "reason": "\(refusal)"])
             return (job, .failed)
+        } catch let error as PushError {
+            // The payload does not fit a push record: no retry makes it fit.
+            logger.error("push alert cannot be sent", metadata: ["reason": "\(error)"])
+            return (job, .failed)
         } catch {
             return (job, PushOutcome.classify(status: nil, retryAfter: nil, attempt: job.attempts + 1, expiresAt: job.expiresAt, policy: settings.retryPolicy))
         }
     }
 
-    /// The client (to the checked address) and the VAPID header for `origin`, from the caches when fresh.
+    /// The client (to the checked address) and the VAPID header for `origin`.
     private func route(for origin: String) async throws -> Route {
-        let target: OutboundTarget
-        if let cached = targets[origin], ContinuousClock.now - cached.checked < .seconds(60) {
-            target = cached.target
-        } else {
-            guard let parsed = URL(string: origin), let scheme = parsed.scheme, let host = parsed.host?.lowercased() else {
-                throw OutboundRefusal(.invalidURL, "\(origin) is not an origin")
-            }
-            let url = OutboundURL(text: origin, scheme: scheme, host: host, port: parsed.port ?? (scheme == "http" ? 80 : 443))
-            guard policy.allowHosts.isEmpty || policy.allowHosts.contains(host) else {
-                throw OutboundRefusal(.hostNotAllowed, "\(host) is not in alerts.push.allowHosts")
-            }
-            let address = try await policy.resolve(host: host, port: url.port, settings: "alerts.push.allowHosts or alerts.push.allowPrivate")
-            target = OutboundTarget(url: url, address: address)
-            targets[origin] = (target, .now)
+        guard let parsed = URL(string: origin), let scheme = parsed.scheme, let host = parsed.host?.lowercased() else {
+            throw OutboundRefusal(.invalidURL, "\(origin) is not an origin")
         }
-        let client = await clients.client(for: target)
-        if let cached = authorizations[origin], ContinuousClock.now - cached.made < .seconds(3600) {
-            return Route(client: client, authorization: cached.header)
-        }
-        let header = try await vapid.authorization(audience: origin)
-        authorizations[origin] = (header, .now)
-        return Route(client: client, authorization: header)
+        let url = OutboundURL(text: origin, scheme: scheme, host: host, port: parsed.port ?? (scheme == "http" ? 80 : 443))
+        guard settings.allows(host: host) else { throw OutboundRefusal(.hostNotAllowed, "\(host) is not in alerts.push.allowHosts") }
+        let address = try await policy.resolve(host: host, port: url.port, settings: "alerts.push.allowHosts or alerts.push.allowPrivate")
+        let client = await clients.client(for: OutboundTarget(url: url, address: address))
+        return Route(client: client, authorization: try await vapid.authorization(audience: origin))
     }
 
-    private func pause(_ origin: String, until date: Date) {
-        paused[origin] = max(paused[origin] ?? date, date)
+    /// A 429 from `origin`: its waiting deliveries move to `date` (once per pause, not per answer), so
+    /// the sender neither spins on them nor claims them early.
+    private func pause(_ origin: String, until date: Date) async {
+        if let current = paused[origin], current >= date.addingTimeInterval(-1) { return }
+        paused[origin] = date
+        do { try await store.postpone(origin: origin, until: date) } catch {
+            logger.error("cannot postpone a push service's deliveries", metadata: ["origin": "\(origin)", "error": "\(error)"])
+        }
     }
 }

@@ -9,7 +9,8 @@ public struct PushSettings: Sendable, Equatable {
     public var vapidPrivateKey = ""
     /// Who runs the server, for push services to reach (`mailto:` or `https:` URL, RFC 8292 §2.1).
     public var subject = "mailto:senate-live@localhost"
-    /// Push service hosts that may be reached whatever they resolve to. Empty: any public host.
+    /// Push service hosts that may be reached whatever they resolve to; an entry starting with `.` takes
+    /// every host under it (`.notify.windows.com`). Empty: any host on public addresses.
     public var allowHosts: [String] = []
     /// Let subscriptions point at private and loopback addresses, over plain http too (tests, closed networks).
     public var allowPrivate = false
@@ -34,8 +35,17 @@ public struct PushSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// Where subscription endpoints may lead.
-    public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts, allowPrivate: allowPrivate) }
+    /// Where subscription endpoints may lead (the name check is `allows(host:)`; listed hosts are trusted
+    /// whatever they resolve to).
+    public var policy: OutboundPolicy { OutboundPolicy(allowHosts: allowHosts.filter { !$0.hasPrefix(".") }, allowPrivate: allowPrivate) }
+
+    /// Whether `host` (lower case) is a push service `allowHosts` lets subscriptions name.
+    public func allows(host: String) -> Bool {
+        allowHosts.isEmpty || allowHosts.contains { entry in
+            let entry = entry.lowercased()
+            return entry.hasPrefix(".") ? host.hasSuffix(entry) : host == entry
+        }
+    }
 
     /// Retries back off from 1 s up to 5 minutes, and stop when the alert's TTL is over.
     public var retryPolicy: RetryPolicy { RetryPolicy(base: 1, cap: 300, giveUpAfter: ttl) }

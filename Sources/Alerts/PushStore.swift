@@ -61,6 +61,8 @@ public enum PushOutcome: Sendable, Equatable {
     case gone
     /// Refused for good (400, 403, 413, or the TTL is over).
     case failed
+    /// Not sent (the batch was cut short by a shutdown): released as it was, no attempt counted.
+    case unsent
 }
 
 /// Push subscriptions, what they follow, and the outbox of alerts, in SQLite (WAL). Like the webhook
@@ -72,6 +74,9 @@ public enum PushOutcome: Sendable, Equatable {
 /// a crash are released at the next start, so a kill loses nothing and sends at most one batch twice.
 public final class PushStore: Sendable {
     let database: SQLiteDatabase
+    /// The followed keywords, read once and kept until a subscription changes: a final line is matched
+    /// against them without scanning every follow row.
+    let keywords = FollowedKeywords()
 
     private init(database: SQLiteDatabase) {
         self.database = database
@@ -104,6 +109,9 @@ public final class PushStore: Sendable {
                     ) WITHOUT ROWID;
                     CREATE INDEX outbox_due ON outbox (claimed, next_at);
                     CREATE INDEX outbox_by_subscription ON outbox (subscription_id);
+                    CREATE TABLE alerted (
+                        notification_id INTEGER NOT NULL, subscription_id INTEGER NOT NULL, PRIMARY KEY (notification_id, subscription_id)
+                    ) WITHOUT ROWID;
                     CREATE TABLE cursors (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL);
                     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     """)
@@ -144,6 +152,7 @@ public final class PushStore: Sendable {
                 """)
             let insertFollow = try db.cachedStatement(sql: "INSERT OR IGNORE INTO follows (kind, value, channel, subscription_id) VALUES (?, ?, ?, ?)")
             var results: [(id: Int64, created: Bool)] = []
+            keywords.invalidate()
             for ((subscription, follow, lang), origin, followJSON) in prepared {
                 let existing = try Int64.fetchOne(db, sql: "SELECT id FROM subscriptions WHERE endpoint = ?", arguments: [subscription.endpoint])
                 try upsert.execute(arguments: [subscription.endpoint, origin, subscription.keys.p256dh, subscription.keys.auth, lang, followJSON,
@@ -165,6 +174,7 @@ public final class PushStore: Sendable {
         try await database.write { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM subscriptions WHERE endpoint = ?", arguments: [endpoint]) else { return false }
             try Self.remove(subscription: id, in: db)
+            keywords.invalidate()
             return true
         }
     }
@@ -195,11 +205,14 @@ public final class PushStore: Sendable {
 
     /// Queues each event's alert to every subscription that follows it (its bill, item or tag, or a
     /// keyword of a final transcript line), once per subscription and per line, and moves the channel's
-    /// cursor to `seq`, in one transaction. `state` gives item titles. Returns how many deliveries were queued.
+    /// cursor to `seq`, in one transaction. `state` gives item titles; events older than `ttl` are passed
+    /// over. Returns how many deliveries were queued.
     @discardableResult
     public func enqueue(_ events: [Event], channel: String, through seq: Int64, state: ChannelState, ttl: Double, now: Date = Date()) async throws -> Int {
         var prepared: [(event: Event, notifications: [(lang: String, payload: Data, urgency: String)])] = []
-        for event in events {
+        // An event older than the TTL (a follower catching up after a long outage) alerts nobody: "taken up
+        // now" hours later would mislead.
+        for event in events where now.timeIntervalSince(event.at) < ttl {
             let notifications = try PushNotification.languages.compactMap { lang -> (String, Data, String)? in
                 guard let notification = PushNotification(event: event, state: state, lang: lang) else { return nil }
                 return (lang, try JSONEncoder().encode(notification), notification.urgency)
@@ -210,27 +223,41 @@ public final class PushStore: Sendable {
         return try await database.write { db in
             var queued = 0
             for (event, notifications) in alerts {
-                let values = try FollowedValues.of(event, in: db)
+                let values = try FollowedValues.of(event, in: db, keywords: keywords)
                 guard !values.isEmpty else { continue }
                 let dedupe = PushNotification.dedupeKey(for: event)
+                let isLine = event.type == .transcriptLine
                 for (lang, payload, urgency) in notifications {
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO notifications (channel, dedupe, lang, seq, type, payload, urgency, ttl, created_at, expires_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [channel, dedupe, lang, event.seq, event.type.rawValue, payload, urgency, Int(ttl),
                                          now.timeIntervalSince1970, now.timeIntervalSince1970 + ttl])
-                    // Already queued (the same line said again, final twice): no second alert.
-                    guard db.changesCount > 0 else { continue }
-                    let notification = db.lastInsertedRowID
+                    let notification: Int64
+                    if db.changesCount > 0 {
+                        notification = db.lastInsertedRowID
+                    } else {
+                        // The same event again: already queued. A line said again (corrected) may name a
+                        // keyword more: its new followers get it, with the corrected text, and nobody twice.
+                        guard isLine, let existing = try Int64.fetchOne(db, sql: "SELECT id FROM notifications WHERE channel = ? AND dedupe = ? AND lang = ?",
+                                                                        arguments: [channel, dedupe, lang]) else { continue }
+                        notification = existing
+                        try db.execute(sql: "UPDATE notifications SET payload = ?, seq = ? WHERE id = ?", arguments: [payload, event.seq, notification])
+                    }
                     try db.execute(sql: """
                         INSERT OR IGNORE INTO outbox (notification_id, subscription_id, next_at)
                         SELECT DISTINCT ?, f.subscription_id, ? FROM follows f JOIN subscriptions s ON s.id = f.subscription_id
                         WHERE s.lang = ? AND f.channel IN ('', ?) AND \(FollowedValues.condition)
+                            AND NOT EXISTS (SELECT 1 FROM alerted a WHERE a.notification_id = ? AND a.subscription_id = f.subscription_id)
                         """, arguments: StatementArguments([notification, now.timeIntervalSince1970, lang, channel] as [any DatabaseValueConvertible])
-                            + StatementArguments(try FollowedValues.arguments(values)))
+                            + StatementArguments(try FollowedValues.arguments(values)) + StatementArguments([notification]))
                     let count = db.changesCount
                     queued += count
-                    try db.execute(sql: "UPDATE notifications SET queued = ? WHERE id = ?", arguments: [count, notification])
+                    if isLine {
+                        try db.execute(sql: "INSERT OR IGNORE INTO alerted SELECT notification_id, subscription_id FROM outbox WHERE notification_id = ?",
+                                       arguments: [notification])
+                    }
+                    try db.execute(sql: "UPDATE notifications SET queued = queued + ? WHERE id = ?", arguments: [count, notification])
                 }
             }
             try db.execute(sql: "INSERT INTO cursors (channel, seq) VALUES (?, ?) ON CONFLICT(channel) DO UPDATE SET seq = excluded.seq", arguments: [channel, seq])
@@ -243,17 +270,15 @@ public final class PushStore: Sendable {
         try await database.write { db in try db.execute(sql: "UPDATE outbox SET claimed = 0 WHERE claimed = 1") }
     }
 
-    /// Claims up to `limit` due deliveries, oldest first, leaving out subscriptions on `paused` origins
-    /// (a push service that asked to slow down).
-    public func claim(now: Date = Date(), limit: Int, pausedOrigins: Set<String> = []) async throws -> [PushJob] {
-        let paused = try Self.json(Array(pausedOrigins))
-        return try await database.write { db in
+    /// Claims up to `limit` due deliveries, oldest first.
+    public func claim(now: Date = Date(), limit: Int) async throws -> [PushJob] {
+        try await database.write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT o.notification_id, o.subscription_id, o.attempts, s.endpoint, s.origin, s.p256dh, s.auth, n.payload, n.urgency, n.ttl, n.expires_at
                 FROM outbox o JOIN subscriptions s ON s.id = o.subscription_id JOIN notifications n ON n.id = o.notification_id
-                WHERE o.claimed = 0 AND o.next_at <= ? AND s.origin NOT IN (SELECT value FROM json_each(?))
+                WHERE o.claimed = 0 AND o.next_at <= ?
                 ORDER BY o.next_at LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, paused, limit])
+                """, arguments: [now.timeIntervalSince1970, limit])
             let mark = try db.cachedStatement(sql: "UPDATE outbox SET claimed = 1 WHERE notification_id = ? AND subscription_id = ?")
             return try rows.map { row in
                 let job = PushJob(
@@ -265,6 +290,16 @@ public final class PushStore: Sendable {
                 try mark.execute(arguments: [job.notificationId, job.subscriptionId])
                 return job
             }
+        }
+    }
+
+    /// Moves the waiting deliveries to `origin` (a push service that answered 429) to `date`.
+    public func postpone(origin: String, until date: Date) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET next_at = ? WHERE claimed = 0 AND next_at < ?
+                    AND subscription_id IN (SELECT id FROM subscriptions WHERE origin = ?)
+                """, arguments: [date.timeIntervalSince1970, date.timeIntervalSince1970, origin])
         }
     }
 
@@ -293,8 +328,12 @@ public final class PushStore: Sendable {
                     counts[job.notificationId, default: (0, 0, 0)].failed += 1
                 case .retry(let at):
                     try retry.execute(arguments: [at.timeIntervalSince1970, job.notificationId, job.subscriptionId])
+                case .unsent:
+                    try db.execute(sql: "UPDATE outbox SET claimed = 0 WHERE notification_id = ? AND subscription_id = ?",
+                                   arguments: [job.notificationId, job.subscriptionId])
                 case .gone:
                     try Self.remove(subscription: job.subscriptionId, in: db)
+                    keywords.invalidate()
                     counts[job.notificationId, default: (0, 0, 0)].gone += 1
                 }
             }
@@ -318,6 +357,7 @@ public final class PushStore: Sendable {
             try db.execute(sql: """
                 DELETE FROM notifications WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE notification_id = notifications.id)
                 """, arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM alerted WHERE notification_id NOT IN (SELECT id FROM notifications)")
         }
     }
 

@@ -34,6 +34,11 @@ public struct PushSubscription: Sendable, Equatable, Codable {
               let host = url.host, !host.isEmpty, url.user == nil, url.password == nil else {
             throw PushError(.invalidEndpoint, "the endpoint must be an https URL of at most 2048 bytes")
         }
+        // The host as written is what the HTTP client looks up its pinned address by: only the canonical
+        // (lower-case) form is taken, so the address checked is always the one connected to.
+        guard host == host.lowercased() else {
+            throw PushError(.invalidEndpoint, "the endpoint's host must be in lower case")
+        }
         guard let key = Base64URL.decode(keys.p256dh), key.count == 65, key.first == 0x04,
               let publicKey = try? P256.KeyAgreement.PublicKey(x963Representation: key) else {
             throw PushError(.invalidKey, "keys.p256dh must be an uncompressed P-256 public key (65 bytes, base64url)")
@@ -53,10 +58,12 @@ public struct PushRecipient: Sendable {
     public let publicKeyBytes: [UInt8]
     public let authSecret: [UInt8]
 
-    /// `scheme://host[:port]`: the VAPID token's audience (RFC 8292 §2).
+    /// `scheme://host[:port]`, the port only when it is not the scheme's default: the VAPID token's
+    /// audience (RFC 8292 §2, an RFC 6454 origin).
     public var audience: String {
-        var origin = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"
-        if let port = endpoint.port { origin += ":\(port)" }
+        let scheme = endpoint.scheme ?? "https"
+        var origin = "\(scheme)://\(endpoint.host ?? "")"
+        if let port = endpoint.port, port != (scheme == "http" ? 80 : 443) { origin += ":\(port)" }
         return origin
     }
 }

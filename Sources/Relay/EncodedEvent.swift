@@ -15,6 +15,9 @@ public final class EncodedEvent: Sendable {
     public let webSocketText: ByteBuffer
     /// `id: seq`, `event: type`, `data: json` for Server-Sent Events.
     public let serverSentEvent: ByteBuffer
+    /// A final transcript line's text folded for keyword follows (`Keyword.fold`), once per event rather
+    /// than once per subscriber; nil for other events.
+    public let foldedLine: String?
 
     public init(_ event: Event) throws {
         let object = try EventCoding.encoder.encode(event)
@@ -29,6 +32,7 @@ public final class EncodedEvent: Sendable {
         sse.writeBytes(object)
         sse.writeString("\n\n")
         serverSentEvent = sse
+        if case .transcriptLine(let line) = event.payload, line.final { foldedLine = Keyword.fold(line.text) } else { foldedLine = nil }
     }
 }
 

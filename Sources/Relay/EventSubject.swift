@@ -23,33 +23,44 @@ public struct FollowFilter: Codable, Sendable, Equatable {
     public var itemIds: [String] = []
     public var tags: [String] = []
     /// Words or phrases, matched inside final `transcript.line` text (`Keyword`).
-    public var keywords: [String] = []
+    public var keywords: [String] = [] {
+        didSet { folded = keywords.map(Keyword.fold).filter { !$0.isEmpty } }
+    }
+    /// `keywords` as they are compared, folded once (matching runs per subscriber per line).
+    private var folded: [String] = []
+
+    enum CodingKeys: String, CodingKey { case billIds, itemIds, tags, keywords }
 
     public init(billIds: [String] = [], itemIds: [String] = [], tags: [String] = [], keywords: [String] = []) {
         self.billIds = billIds
         self.itemIds = itemIds
         self.tags = tags
         self.keywords = keywords
+        folded = keywords.map(Keyword.fold).filter { !$0.isEmpty }
     }
 
     /// Filters stored before keywords existed have no `keywords` key.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        billIds = try container.decodeIfPresent([String].self, forKey: .billIds) ?? []
-        itemIds = try container.decodeIfPresent([String].self, forKey: .itemIds) ?? []
-        tags = try container.decodeIfPresent([String].self, forKey: .tags) ?? []
-        keywords = try container.decodeIfPresent([String].self, forKey: .keywords) ?? []
+        self.init(
+            billIds: try container.decodeIfPresent([String].self, forKey: .billIds) ?? [],
+            itemIds: try container.decodeIfPresent([String].self, forKey: .itemIds) ?? [],
+            tags: try container.decodeIfPresent([String].self, forKey: .tags) ?? [],
+            keywords: try container.decodeIfPresent([String].self, forKey: .keywords) ?? []
+        )
     }
 
     public var isEmpty: Bool { billIds.isEmpty && itemIds.isEmpty && tags.isEmpty && keywords.isEmpty }
 
     /// Whether `event` is followed: its subject names a followed bill, item or tag, or it is a final
-    /// transcript line containing a followed keyword.
-    public func matches(_ event: Event) -> Bool {
+    /// transcript line containing a followed keyword. `foldedLine`: the line's text already folded
+    /// (`EncodedEvent.foldedLine`, once per event), else it is folded here.
+    public func matches(_ event: Event, foldedLine: String? = nil) -> Bool {
         if isEmpty { return true }
         if matchesSubject(event.subject) { return true }
-        guard !keywords.isEmpty, case .transcriptLine(let line) = event.payload, line.final else { return false }
-        return Keyword.firstMatch(of: keywords, in: line.text) != nil
+        guard !folded.isEmpty, case .transcriptLine(let line) = event.payload, line.final else { return false }
+        let text = foldedLine ?? Keyword.fold(line.text)
+        return folded.contains { text.contains($0) }
     }
 
     /// Whether `subject` names a followed bill, item or tag (an empty filter follows everything).

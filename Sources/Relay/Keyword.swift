@@ -8,6 +8,8 @@ import Foundation
 public enum Keyword {
     /// The longest keyword, in characters.
     public static let maxLength = 64
+    /// The shortest: a single letter would match nearly every line said.
+    public static let minLength = 2
 
     /// `text` as keywords are compared: canonical composition, case folded, width folded, runs of white
     /// space as one space, trimmed.

@@ -34,7 +34,7 @@ final class DirectSubscriber: @unchecked Sendable {
     /// On the event loop: writes a live event, or holds it during catch-up. False: drop this subscriber.
     func deliver(_ event: EncodedEvent) -> Bool {
         let delivery = lock.withLock {
-            let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event), writable: connection.isWritable)
+            let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event, foldedLine: event.foldedLine), writable: connection.isWritable)
             if delivery == .write { send(event.webSocketText) }
             return delivery
         }
@@ -70,7 +70,7 @@ final class DirectSubscriber: @unchecked Sendable {
         connection.eventLoop.execute {
             self.lock.withLock {
                 let follow = self.follow
-                for event in self.machine.goLive(after: seq, wanted: { follow.matches($0.event) }) { self.send(event.webSocketText) }
+                for event in self.machine.goLive(after: seq, wanted: { follow.matches($0.event, foldedLine: $0.foldedLine) }) { self.send(event.webSocketText) }
             }
         }
     }

@@ -110,7 +110,7 @@ public struct WebSocketSession: Sendable {
                     group.addTask {
                         try await CatchUp.run(relay: relay, channel: channel, since: since) { [replayPages] items in
                             try await subscriber.sendCatchUp(try items.compactMap { item in
-                                if case .event(let event) = item, !following.matches(event.event) { return nil }
+                                if case .event(let event) = item, !following.matches(event.event, foldedLine: event.foldedLine) { return nil }
                                 return try Self.encode(item, channel: channel)
                             }, pages: replayPages)
                         }
@@ -214,8 +214,8 @@ public struct WebSocketSession: Sendable {
                                       keywords: names("keyword", "keywords").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
             let adding = value["op"]?.string == "follow"
             if adding && change.isEmpty { return .reply(Self.error("missing_field", "follow needs billId, itemId, tag or keyword")) }
-            if let long = change.keywords.first(where: { $0.isEmpty || $0.count > Keyword.maxLength }) {
-                return .reply(Self.error("invalid_value", "a keyword is 1–\(Keyword.maxLength) characters, not '\(long.prefix(80))'"))
+            if let bad = change.keywords.first(where: { $0.count < Keyword.minLength || $0.count > Keyword.maxLength }) {
+                return .reply(Self.error("invalid_value", "a keyword is \(Keyword.minLength)–\(Keyword.maxLength) characters, not '\(bad.prefix(80))'"))
             }
             return .follow(change, adding: adding)
         case let op?: return .reply(Self.error("unknown_op", "unknown op \(op)"))

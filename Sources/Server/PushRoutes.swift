@@ -118,7 +118,7 @@ struct PushRoutes: Sendable {
                            field: error.code == .invalidEndpoint ? "subscription.endpoint" : "subscription.keys")
         }
         let host = (recipient.endpoint.host ?? "").lowercased()
-        guard settings.allowHosts.isEmpty || settings.allowHosts.contains(host) else {
+        guard settings.allows(host: host) else {
             throw APIError(.unprocessableContent, code: "host_not_allowed", message: "\(host) is not in alerts.push.allowHosts", field: "subscription.endpoint")
         }
         do {
@@ -129,7 +129,7 @@ struct PushRoutes: Sendable {
         }
     }
 
-    /// Known channels, bounded lists of short names, 1–64 character keywords.
+    /// Known channels, bounded lists of short names, 2–64 character keywords.
     private func validate(_ body: Registration.Follow) throws -> PushFollow {
         func names(_ list: [String]?, _ field: String) throws -> [String] {
             let values = Array(Set((list ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })).sorted()
@@ -138,15 +138,17 @@ struct PushRoutes: Sendable {
             }
             return values
         }
+        let keywords = Array(Set((body.keywords ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })).sorted()
+        if let bad = keywords.first(where: { $0.count < Keyword.minLength || $0.count > Keyword.maxLength }) {
+            throw APIError(.badRequest, code: "invalid_value",
+                           message: "a keyword is \(Keyword.minLength)–\(Keyword.maxLength) characters, not '\(bad.prefix(40))'", field: "follow.keywords")
+        }
         let follow = PushFollow(
             channels: try names(body.channels, "channels"), billIds: try names(body.billIds, "billIds"), itemIds: try names(body.itemIds, "itemIds"),
-            tags: try names(body.tags, "tags"), keywords: try names(body.keywords, "keywords")
+            tags: try names(body.tags, "tags"), keywords: keywords
         )
         if let unknown = follow.channels.first(where: { !channels.contains($0) }) {
             throw APIError(.unprocessableContent, code: "unknown_channel", message: "no channel \(unknown)", field: "follow.channels")
-        }
-        if let long = follow.keywords.first(where: { $0.count > Keyword.maxLength }) {
-            throw APIError(.badRequest, code: "invalid_value", message: "a keyword is at most \(Keyword.maxLength) characters, not '\(long.prefix(40))…'", field: "follow.keywords")
         }
         guard follow.keywords.count <= settings.maxKeywords else {
             throw APIError(.unprocessableContent, code: "too_many_keywords", message: "a subscription follows at most \(settings.maxKeywords) keywords", field: "follow.keywords")

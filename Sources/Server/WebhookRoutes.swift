@@ -118,8 +118,8 @@ struct WebhookRoutes: Sendable {
             }
         }
         let keywords = (filter?.keywords ?? []).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        if let bad = keywords.first(where: { $0.isEmpty || $0.count > Keyword.maxLength }) {
-            throw APIError(.badRequest, code: "invalid_value", message: "a keyword is 1–\(Keyword.maxLength) characters, not '\(bad.prefix(80))'", field: "filter.keywords")
+        if let bad = keywords.first(where: { $0.count < Keyword.minLength || $0.count > Keyword.maxLength }) {
+            throw APIError(.badRequest, code: "invalid_value", message: "a keyword is \(Keyword.minLength)–\(Keyword.maxLength) characters, not '\(bad.prefix(80))'", field: "filter.keywords")
         }
         guard keywords.count <= 50 else {
             throw APIError(.unprocessableContent, code: "too_many_keywords", message: "a webhook follows at most 50 keywords", field: "filter.keywords")

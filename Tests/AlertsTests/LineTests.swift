@@ -26,7 +26,7 @@ struct LineTests {
         #expect(!LineWebhook.verify(body: body, signature: good, secret: ""), "no secret configured: nothing verifies")
     }
 
-    @Test("webhook events become commands: follow, unfollow, a bill id or word, -word, stop; groups and stickers are left out")
+    @Test("webhook events become commands: follow, unfollow, a bill id or word, -word, stop; groups, rooms (with their sender's id) and stickers are left out")
     func commands() throws {
         let body = Data("""
             {"destination":"Ubot","events":[
@@ -35,7 +35,8 @@ struct LineTests {
               {"type":"message","source":{"type":"user","userId":"U1"},"message":{"type":"text","text":"-bill-77"}},
               {"type":"message","source":{"type":"user","userId":"U2"},"message":{"type":"text","text":"หยุด"}},
               {"type":"message","source":{"type":"user","userId":"U2"},"message":{"type":"sticker","packageId":"1"}},
-              {"type":"message","source":{"type":"group","groupId":"C1"},"message":{"type":"text","text":"x"}},
+              {"type":"message","source":{"type":"group","groupId":"C1","userId":"U4"},"message":{"type":"text","text":"x"}},
+              {"type":"message","source":{"type":"room","roomId":"R1","userId":"U4"},"message":{"type":"text","text":"y"}},
               {"type":"unfollow","source":{"type":"user","userId":"U3"}}
             ]}
             """.utf8)

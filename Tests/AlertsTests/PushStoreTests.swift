@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Relay
 import Testing
+import WallClock
 
 @Suite("Push outbox: subscriptions, matching, claims and settling")
 struct PushStoreTests {
@@ -22,8 +23,12 @@ struct PushStoreTests {
         return state
     }()
 
+    /// When the test's events happen: now (to the millisecond, as event times are written), since events
+    /// older than the TTL alert nobody.
+    static let at = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+
     func event(_ seq: Int64, _ type: EventType, data: JSONValue, subject: EventSubject? = nil) throws -> Event {
-        try Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: "s", type: type, at: Date(timeIntervalSince1970: 1_800_000_000), data: data, subject: subject)
+        try Event(seq: seq, id: "e\(seq)", channel: "senate", sitting: "s", type: type, at: Self.at, data: data, subject: subject)
     }
 
     func taken(_ seq: Int64) throws -> Event {
@@ -54,8 +59,19 @@ struct PushStoreTests {
         let payloads = try jobs.map { try JSONDecoder().decode(PushNotification.self, from: $0.payload) }.sorted { $0.lang < $1.lang }
         #expect(payloads.map(\.lang) == ["en", "th"])
         #expect(payloads[0].title == "3. ร่างพระราชบัญญัติงบประมาณ" && payloads[0].body == "Taken up now")
-        #expect(payloads[1].body == "เริ่มพิจารณาแล้วขณะนี้" && payloads[1].url == "/watch/senate?at=2027-01-15T08:00:00.000Z")
+        #expect(payloads[1].body == "เริ่มพิจารณาแล้วขณะนี้" && payloads[1].url == "/watch/senate?at=\(ISO8601.format(Self.at))")
         #expect(jobs.allSatisfy { $0.urgency == "high" && $0.ttl == 600 })
+    }
+
+    @Test("an event older than the TTL (the follower catching up after an outage) alerts nobody")
+    func staleEvents() async throws {
+        let store = try await store()
+        try await store.subscribe(try Self.subscription("a"), follow: PushFollow(billIds: ["b1"]), lang: "th")
+        let later = Self.at.addingTimeInterval(601)
+        #expect(try await store.enqueue([try taken(5)], channel: "senate", through: 5, state: Self.state, ttl: 600, now: later) == 0)
+        #expect(try await store.cursor(channel: "senate") == 5, "passed over, not stuck")
+        #expect(try await store.enqueue([try taken(6)], channel: "senate", through: 6, state: Self.state, ttl: 600,
+                                        now: Self.at.addingTimeInterval(599)) == 1)
     }
 
     @Test("a keyword said inside a Thai sentence alerts exactly its followers, once per line however often it is corrected")
@@ -74,6 +90,36 @@ struct PushStoreTests {
         #expect(Set(jobs.map(\.subscription.endpoint)) == ["https://push.example.net/send/budget", "https://push.example.net/send/wallet"])
         let budget = try JSONDecoder().decode(PushNotification.self, from: try #require(jobs.first { $0.subscription.endpoint.hasSuffix("budget") }).payload)
         #expect(budget.title == "นายสมชาย" && budget.body.contains("งบประมาณ") && budget.type == "transcript.line" && budget.url.hasSuffix("at=2027-01-15T08:00:00.000Z"))
+    }
+
+    @Test("a corrected line that now says a keyword more alerts that keyword's followers, with the corrected text, and nobody twice")
+    func correctedLine() async throws {
+        let store = try await store()
+        try await store.subscribe(try Self.subscription("budget"), follow: PushFollow(keywords: ["งบประมาณ"]), lang: "th")
+        try await store.subscribe(try Self.subscription("tax"), follow: PushFollow(keywords: ["ภาษี"]), lang: "th")
+        #expect(try await store.enqueue([try said(7, "พิจารณางบประมาณ", lineId: "L1")], channel: "senate", through: 7, state: Self.state, ttl: 600) == 1)
+        let first = try await store.claim(limit: 10)
+        try await store.settle(first.map { ($0, .delivered) })
+        #expect(try await store.enqueue([try said(8, "พิจารณางบประมาณและภาษี", lineId: "L1")], channel: "senate", through: 8, state: Self.state, ttl: 600) == 1)
+        let second = try await store.claim(limit: 10)
+        #expect(second.map(\.subscription.endpoint) == ["https://push.example.net/send/tax"], "the budget follower was alerted already")
+        let payload = try JSONDecoder().decode(PushNotification.self, from: try #require(second.first).payload)
+        #expect(payload.body == "พิจารณางบประมาณและภาษี")
+        #expect(try await store.enqueue([try said(9, "พิจารณางบประมาณและภาษี", lineId: "L1")], channel: "senate", through: 9, state: Self.state, ttl: 600) == 0)
+    }
+
+    @Test("a 429 postpones the push service's waiting deliveries; a shutdown's unsent ones are released without an attempt")
+    func postponeAndUnsent() async throws {
+        let store = try await store()
+        for name in ["a", "b"] { try await store.subscribe(try Self.subscription(name), follow: PushFollow(billIds: ["b1"]), lang: "th") }
+        #expect(try await store.enqueue([try taken(1)], channel: "senate", through: 1, state: Self.state, ttl: 600) == 2)
+        try await store.postpone(origin: "https://push.example.net", until: Date().addingTimeInterval(30))
+        #expect(try await store.claim(limit: 10).isEmpty)
+        let jobs = try await store.claim(now: Date().addingTimeInterval(31), limit: 10)
+        #expect(jobs.count == 2)
+        try await store.settle(jobs.map { ($0, .unsent) })
+        let again = try await store.claim(now: Date().addingTimeInterval(31), limit: 10)
+        #expect(again.count == 2 && again.allSatisfy { $0.attempts == 0 })
     }
 
     @Test("settling: delivered leaves, a retry waits for its time, gone removes the subscription, a crash's claims are released")
@@ -132,6 +178,11 @@ struct PushStoreTests {
         #expect(throws: PushError.self) { try PushSubscription(endpoint: "http://push.example.net/x", p256dh: good.keys.p256dh, auth: good.keys.auth) }
         _ = try PushSubscription(endpoint: "http://127.0.0.1:9/x", p256dh: good.keys.p256dh, auth: good.keys.auth, allowHTTP: true)
         #expect(throws: PushError.self) { try PushSubscription(endpoint: "https://user:pw@push.example.net/x", p256dh: good.keys.p256dh, auth: good.keys.auth) }
+        #expect(throws: PushError.self, "the host as pinned must be the host as sent") {
+            try PushSubscription(endpoint: "https://Push.Example.net/x", p256dh: good.keys.p256dh, auth: good.keys.auth)
+        }
+        let explicitPort = try PushSubscription(endpoint: "https://push.example.net:443/x", p256dh: good.keys.p256dh, auth: good.keys.auth)
+        #expect(try explicitPort.recipient().audience == "https://push.example.net", "the VAPID audience is the origin, without the default port")
         #expect(throws: PushError.self) { try PushSubscription(endpoint: good.endpoint, p256dh: "BAAA", auth: good.keys.auth) }
         #expect(throws: PushError.self) { try PushSubscription(endpoint: good.endpoint, p256dh: good.keys.p256dh, auth: "AAAA") }
         var offCurve = Base64URL.decode(good.keys.p256dh)!

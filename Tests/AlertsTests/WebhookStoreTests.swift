@@ -16,7 +16,7 @@ struct WebhookStoreTests {
               subject: bill.map { EventSubject(itemIds: ["i-\($0)"], billIds: [$0]) })
     }
 
-    @Test("filters: channels, types, and bills/items/tags")
+    @Test("filters: channels, types, bills/items/tags, and keywords said")
     func filters() {
         let bill = Webhook.Filter(channels: ["senate"], follow: FollowFilter(billIds: ["b1"]))
         #expect(bill.matches(event(1, .agendaItem, bill: "b1")))
@@ -25,6 +25,12 @@ struct WebhookStoreTests {
         #expect(Webhook.Filter(types: ["notice"]).matches(event(4, .notice)))
         #expect(!Webhook.Filter(channels: ["parliament"]).matches(event(5, .notice)))
         #expect(FollowFilter(tags: ["budget"]).matches(EventSubject(itemIds: ["x"], tags: ["budget"])))
+        let said = try! Event(seq: 6, id: "e6", channel: "senate", sitting: "s", type: .transcriptLine, at: Date(), data: .object([
+            "lineId": "L", "text": "พิจารณางบประมาณ", "lang": "th", "start": "2026-12-01T03:00:00Z", "end": "2026-12-01T03:00:04Z", "final": .bool(true),
+        ]))
+        #expect(Webhook.Filter(follow: FollowFilter(keywords: ["งบประมาณ"])).matches(said))
+        #expect(!Webhook.Filter(follow: FollowFilter(keywords: ["ภาษี"])).matches(said))
+        #expect(!Webhook.Filter(follow: FollowFilter(keywords: ["งบประมาณ"])).matches(event(7, .notice)))
     }
 
     @Test("events become deliveries once, with the cursor; failures back off, then disable the endpoint")

@@ -185,7 +185,7 @@ extension EndToEnd {
             #expect(other.status == 404, "another operator's webhook is not visible")
         }
 
-        @Test("WebSocket follow: only events about the followed bill; unfollow lets everything through")
+        @Test("WebSocket follow: only events about the followed bill; unfollow lets everything through; a Thai keyword passes only the final lines that say it")
         func webSocketFollow() async throws {
             let server = try ServerProcess(environment: Self.environment())
             defer { server.stop() }

@@ -23,6 +23,10 @@ struct KeywordTests {
     @Test("a keyword never matches half a Thai syllable: the tone mark belongs to its consonant's cluster")
     func graphemes() {
         #expect(Keyword.firstMatch(of: ["กา"], in: "ก่า") == nil)
+        // These two would match code point by code point.
+        #expect(Keyword.firstMatch(of: ["ก"], in: "ก่า") == nil)
+        #expect(Keyword.firstMatch(of: ["ปี"], in: "เป่าปี่") == nil)
+        #expect(Keyword.firstMatch(of: ["ปี่"], in: "เป่าปี่") == "ปี่")
         #expect(Keyword.firstMatch(of: ["ก่า"], in: "ราคาก่าสูง") == "ก่า")
         #expect(Keyword.firstMatch(of: ["   "], in: "อะไรก็ได้") == nil, "a blank keyword matches nothing")
     }

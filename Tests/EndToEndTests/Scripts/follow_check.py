@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""WebSocket `follow`: a subscriber following one bill receives only the events about it.
+"""WebSocket `follow`: a subscriber following one bill receives only the events about it; one following a
+Thai keyword receives only the final transcript lines that say it (inside Thai text, with no spaces).
 
 usage: follow_check.py BASE_URL OPERATOR_TOKEN
 Prints the seqs received; exits non-zero with the reason when a check fails.
@@ -25,7 +26,7 @@ async def main():
     async with websockets.connect(BASE.replace("http", "ws") + "/ws") as socket:
         await socket.send(json.dumps({"op": "follow", "billId": "b-water"}))
         following = json.loads(await socket.recv())
-        assert following == {"op": "following", "billIds": ["b-water"], "itemIds": [], "tags": []}, following
+        assert following == {"op": "following", "billIds": ["b-water"], "itemIds": [], "tags": [], "keywords": []}, following
         await socket.send(json.dumps({"op": "subscribe", "channel": "senate"}))
         snapshot = json.loads(await socket.recv())
         assert snapshot["op"] == "snapshot", snapshot
@@ -60,7 +61,36 @@ async def main():
         notice = publish({"type": "notice", "data": {"text": "for everyone"}})
         message = json.loads(await asyncio.wait_for(socket.recv(), 5))
         assert message["op"] == "event" and message["seq"] == notice["seq"], message
-        print(json.dumps({"received": received}))
+
+        # A keyword: only final lines that say it, found inside a Thai sentence.
+        await socket.send(json.dumps({"op": "follow", "keyword": "งบประมาณ"}))
+        following = json.loads(await socket.recv())
+        assert following["keywords"] == ["งบประมาณ"], following
+        await socket.send(json.dumps({"op": "follow", "keyword": "า"}))
+        refused = json.loads(await socket.recv())
+        assert refused["op"] == "error" and refused["code"] == "invalid_value", refused
+        await socket.send(json.dumps({"op": "follow", "keywords": [f"คำ{n}" for n in range(20)]}))
+        refused = json.loads(await socket.recv())
+        assert refused["op"] == "error" and refused["code"] == "too_many_keywords", refused
+
+        def line(line_id, text, final):
+            return {"type": "transcript.line", "data": {"lineId": line_id, "text": text, "lang": "th", "final": final,
+                                                        "start": "2026-11-23T02:10:00Z", "end": "2026-11-23T02:10:04Z"}}
+        said = publish([
+            line("L1", "ที่ประชุมพิจารณางบประ", False),
+            line("L1", "ที่ประชุมพิจารณางบประมาณรายจ่ายประจำปี", True),
+            line("L2", "ขอให้ที่ประชุมลงมติ", True),
+            {"type": "notice", "data": {"text": "งบประมาณ in a notice is not a line"}},
+            {"type": "agenda.item", "data": {"itemId": "w"}},
+        ])
+        message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert message["op"] == "event" and message["seq"] == said[1]["seq"], message
+        try:
+            extra = json.loads(await asyncio.wait_for(socket.recv(), 1))
+            raise AssertionError(f"an event that does not say the keyword arrived: {extra}")
+        except asyncio.TimeoutError:
+            pass
+        print(json.dumps({"received": received, "keyword": said[1]["seq"]}))
 
 
 asyncio.run(main())
