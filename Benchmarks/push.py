@@ -80,15 +80,18 @@ def start_service(work, subscriptions, port):
     return process
 
 
-def wait_for_all(port, count, timeout, pid=None):
+def wait_for_all(port, count, timeout, pid=None, err=None):
     deadline = time.time() + timeout
     stats = {}
     while time.time() < deadline:
         stats = get_json(f"http://127.0.0.1:{port}/stats")
         if stats.get("distinctAccepted", 0) >= count:
             return stats
-        if pid is not None and not os.path.exists(f"/proc/{pid}"):
-            raise SystemExit("the server died")
+        if pid is not None and (not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1].startswith("Z")):
+            text = open(err).read() if err else ""
+            start = text.find("Program crashed")
+            tail = text[start:start + 6000] if start >= 0 else text[-3000:]
+            raise SystemExit(f"the server died:\n{tail}")
         time.sleep(0.2)
     return stats
 
@@ -179,7 +182,7 @@ def run_ours(args, count, work):
         post_json(f"{url}/api/v1/channels/senate/events", [{"type": "agenda.item", "data": {"itemId": "i1"}}], token)
         probe = RelayProbe(url, token)
         probe.start()
-        stats = wait_for_all(port, count, args.timeout, server.pid)
+        stats = wait_for_all(port, count, args.timeout, server.pid, err.name)
         probe.stop.set()
         cpu = cpu_seconds(server.pid) - cpu_before
         probe.join()

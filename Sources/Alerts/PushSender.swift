@@ -46,26 +46,45 @@ public actor PushSender {
         // Claims a previous run did not settle (killed mid-batch) go out again.
         do { try await store.releaseClaims() } catch { logger.error("cannot release push claims", metadata: ["error": "\(error)"]) }
         var nextHousekeeping = ContinuousClock.now
+        // The next batch, claimed while the tail of the previous one was still being sent.
+        var upcoming: [PushJob] = []
         while !Task.isCancelled {
             if ContinuousClock.now >= nextHousekeeping {
                 await housekeeping()
                 nextHousekeeping = ContinuousClock.now + .seconds(60)
             }
-            let jobs: [PushJob]
-            do { jobs = try await store.claim(limit: settings.batch) } catch {
-                logger.error("cannot claim push deliveries", metadata: ["error": "\(error)"])
-                await doorbell.wait(timeout: .seconds(1))
-                continue
+            var jobs = upcoming
+            upcoming = []
+            if jobs.isEmpty {
+                do { jobs = try await store.claim(limit: settings.batch) } catch {
+                    logger.error("cannot claim push deliveries", metadata: ["error": "\(error)"])
+                    await doorbell.wait(timeout: .seconds(1))
+                    continue
+                }
             }
             if jobs.isEmpty {
                 let next = (try? await store.nextDue())?.timeIntervalSinceNow ?? 1
                 await doorbell.wait(timeout: .milliseconds(Int64(min(1, max(0.05, next)) * 1000)))
                 continue
             }
-            let results = await send(jobs)
-            await settle(results)
+            let (results, next) = await send(jobs)
+            upcoming = next
+            await settleBehind(results)
         }
+        if !upcoming.isEmpty { await settleBehind(upcoming.map { ($0, .unsent) }) }
+        await settling?.value
         await clients.shutdown()
+    }
+
+    /// The batch being settled while the next one is sent: writing a batch's outcomes (a transaction, a
+    /// sync to disk) would otherwise leave the connections idle.
+    private var settling: Task<Void, Never>?
+
+    /// Settles `results` behind the sending, one batch at a time: the previous batch's settling is awaited
+    /// first, so at most one waits and the outcomes are written in order.
+    private func settleBehind(_ results: [(job: PushJob, outcome: PushOutcome)]) async {
+        await settling?.value
+        settling = Task { await self.settle(results) }
     }
 
     /// Once a minute: old notifications pruned, gauges, stale routes and idle clients dropped.
@@ -89,22 +108,19 @@ public actor PushSender {
 
     /// Sends `jobs`, `concurrency` at a time; once cancelled, those not started are released for later.
     /// The batch's origins are looked up first, together, so a push costs no hop back to this actor and a
-    /// slow name server delays its own origin's batch only once.
-    private func send(_ jobs: [PushJob]) async -> [(job: PushJob, outcome: PushOutcome)] {
+    /// slow name server delays its own origin's batch only once. When the last push has started, the next
+    /// batch is claimed, so the connections do not wait for it; it is returned with the outcomes.
+    private func send(_ jobs: [PushJob]) async -> (results: [(job: PushJob, outcome: PushOutcome)], next: [PushJob]) {
         let missing = Set(jobs.map(\.origin)).filter { routes[$0] == nil }
-        let found = await withTaskGroup(of: (String, Result<Route, any Error>).self) { group in
+        await withTaskGroup(of: Void.self) { group in
             for origin in missing {
-                group.addTask {
-                    do { return (origin, .success(try await self.route(for: origin))) } catch { return (origin, .failure(error)) }
-                }
+                group.addTask { await self.look(up: origin) }
             }
-            var found: [String: Result<Route, any Error>] = [:]
-            for await (origin, route) in group { found[origin] = route }
-            return found
         }
-        for (origin, route) in found { routes[origin] = (route, .now) }
         let prepared = routes.mapValues(\.route)
-        return await withTaskGroup(of: (job: PushJob, outcome: PushOutcome).self) { group in
+        let (store, batch) = (store, settings.batch)
+        var claiming: Task<[PushJob], Never>?
+        let results = await withTaskGroup(of: (job: PushJob, outcome: PushOutcome).self) { group in
             var waiting = jobs.makeIterator()
             for _ in 0..<max(1, settings.concurrency) {
                 guard let job = waiting.next() else { break }
@@ -114,11 +130,16 @@ public actor PushSender {
             results.reserveCapacity(jobs.count)
             while let result = await group.next() {
                 results.append(result)
-                if !Task.isCancelled, let job = waiting.next() { group.addTask { await self.deliver(job, route: prepared[job.origin]) } }
+                if !Task.isCancelled, let job = waiting.next() {
+                    group.addTask { await self.deliver(job, route: prepared[job.origin]) }
+                } else if claiming == nil, !Task.isCancelled {
+                    claiming = Task { (try? await store.claim(limit: batch)) ?? [] }
+                }
             }
             while let job = waiting.next() { results.append((job, .unsent)) }
             return results
         }
+        return (results, await claiming?.value ?? [])
     }
 
     /// Records the batch's outcomes, in a task of its own, so a shutdown's cancellation does not stop
@@ -182,6 +203,13 @@ public actor PushSender {
         } catch {
             return (job, PushOutcome.classify(status: nil, retryAfter: nil, attempt: job.attempts + 1, expiresAt: job.expiresAt, policy: settings.retryPolicy))
         }
+    }
+
+    /// Finds and keeps `origin`'s route, or why there is none.
+    private func look(up origin: String) async {
+        let route: Result<Route, any Error>
+        do { route = .success(try await self.route(for: origin)) } catch { route = .failure(error) }
+        routes[origin] = (route, .now)
     }
 
     /// The client (to the checked address) and the VAPID header for `origin`.

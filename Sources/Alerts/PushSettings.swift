@@ -22,8 +22,10 @@ public struct PushSettings: Sendable, Equatable {
     public var connectionsPerHost = 32
     /// Seconds to wait for a push service's answer.
     public var timeout = 10.0
-    /// Deliveries claimed from the outbox at a time: after a crash at most this many are sent twice.
-    public var batch = 1000
+    /// Deliveries claimed from the outbox at a time: after a crash at most this many are sent twice (a
+    /// repeat carries the same notification tag, so a device shows it once). Each batch costs two
+    /// transactions synced to disk; 1,000 made the syncs a fifth of the time at 100,000 followers.
+    public var batch = 5000
     /// Bills, items and tags one subscription may follow.
     public var maxFollows = 100
     /// Keywords one subscription may follow.
