@@ -105,8 +105,8 @@ public func buildServer(
     let webhookStore = try await WebhookStore.open(path: configuration.dataDirectory + "/webhooks.sqlite")
     let webhookSender = WebhookSender(store: webhookStore, settings: configuration.webhooks, logger: logger)
     // Web Push, like webhooks, from the ingest node only: one alert per event and subscription.
-    var pushService: PushService?
-    var lineService: LineService?
+    var pushService: OutboxService?
+    var lineService: OutboxService?
     if isIngest {
         let push = configuration.push
         let pushStore = try await PushStore.open(path: configuration.dataDirectory + "/push.sqlite")
@@ -116,7 +116,7 @@ public func buildServer(
         }
         if push.enabled {
             let sender = PushSender(store: pushStore, settings: push, vapid: vapid, logger: logger)
-            pushService = PushService(channels: slugs, relay: relay, store: pushStore, sender: sender, settings: push, logger: logger)
+            pushService = OutboxService(channels: slugs, relay: relay, outbox: .push(store: pushStore, sender: sender, relay: relay, ttl: push.ttl), logger: logger)
             PushRoutes(store: pushStore, publicKey: vapid.publicKey, channels: Set(slugs), settings: push,
                        exempt: configuration.http.connectionLimitExempt).register(on: router)
         } else {
@@ -131,7 +131,7 @@ public func buildServer(
             }
             let lineStore = try await LineStore.open(path: configuration.dataDirectory + "/line.sqlite")
             let sender = LineSender(store: lineStore, settings: configuration.line, logger: logger)
-            lineService = LineService(channels: slugs, relay: relay, store: lineStore, sender: sender, settings: configuration.line, logger: logger)
+            lineService = OutboxService(channels: slugs, relay: relay, outbox: .line(store: lineStore, sender: sender, relay: relay, settings: configuration.line), logger: logger)
             LineRoutes(store: lineStore, settings: configuration.line).register(on: router)
         } else {
             LineRoutes.registerDisabled(on: router)
@@ -177,7 +177,7 @@ public func buildServer(
         channels: configuration.channels.compactMap { channels[$0.slug] }, relay: relay, inputs: inputs.mapValues(\.source), logger: logger
     )
     let archiveService = ArchiveService(channels: slugs, relay: relay, archiver: archiver, logger: logger)
-    let webhookService = WebhookService(channels: slugs, relay: relay, store: webhookStore, sender: webhookSender, logger: logger)
+    let webhookService = OutboxService(channels: slugs, relay: relay, outbox: .webhooks(store: webhookStore, sender: webhookSender), logger: logger)
     // Start order; shutdown runs in reverse, so the shared log closes after everything that uses it.
     var services: [any Service] = []
     if let sharedLog {

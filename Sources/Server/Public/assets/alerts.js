@@ -9,7 +9,7 @@
 // alerts on), `subscribing`, `subscribed`, `denied` or `error`; `<html data-push-step>` is the last step
 // reached: `registered`, `permission`, `subscribe-called`, `stored`, `removed`.
 import { element } from "./panels.js";
-import { t, currentLang, onLangChange } from "./i18n.js";
+import { apply, t, currentLang, onLangChange } from "./i18n.js";
 
 const STORE = "senate-live-follow";
 const SENT = "senate-live-follow-sent"; // the last body the server accepted: a reload with nothing new sends nothing
@@ -312,10 +312,32 @@ function scheduleSync(onLoad = false) {
 
 // --- the panel ------------------------------------------------------------------------------------------
 
+/** The alerts panel's contents, the same on every page that has one (filled into an empty `box`). */
+const PANEL = `
+  <h2 id="alerts-heading" data-i18n="alerts">แจ้งเตือน</h2>
+  <p class="hint" data-i18n="alertsHelp">กด ☆ ที่วาระเพื่อติดตามร่างกฎหมายหรือวาระนั้น หรือเพิ่มคำที่สนใจ แล้วรับการแจ้งเตือนเมื่อมีการพิจารณา ผลการลงมติ หรือมีผู้กล่าวถึง</p>
+  <ul id="alert-follows" class="chips" data-i18n-label="followed" aria-label="เรื่องที่ติดตาม" hidden></ul>
+  <form id="alert-keyword-form" class="keyword-form">
+    <label for="alert-keyword" data-i18n="alertKeyword">คำที่สนใจ</label>
+    <span class="keyword-row">
+      <input type="text" id="alert-keyword" autocomplete="off" enterkeyhint="done" aria-describedby="alert-keyword-error">
+      <button type="submit" id="alert-keyword-add" data-i18n="addKeyword">เพิ่ม</button>
+    </span>
+  </form>
+  <p id="alert-keyword-error" role="alert" hidden></p>
+  <ul id="alert-keywords" class="chips" data-i18n-label="keywords" aria-label="คำที่ติดตาม" hidden></ul>
+  <p id="alerts-status" class="status-line" role="status" aria-live="polite"></p>
+  <button type="button" id="alerts-enable" class="primary" data-i18n="alertsEnable" hidden>เปิดการแจ้งเตือน</button>
+`;
+
 /** Wires the alerts panel `box` (`#alert-keyword`, `#alert-keyword-add`, `#alert-keywords`, `#alert-follows`,
  * `#alerts-status`, `#alerts-enable`) for `channel`; `lang`: the alerts' language, a function or a text
  * (default: the page's language, followed when it changes). Registers the service worker. */
 export async function setupAlerts({ channel, box, lang } = {}) {
+  if (box && !box.children.length) {
+    box.innerHTML = PANEL;
+    apply(box);
+  }
   options = { channel, box: box ?? null, lang: typeof lang === "function" ? lang : lang ? () => lang : currentLang };
   const form = box?.querySelector("#alert-keyword-form");
   const input = box?.querySelector("#alert-keyword");
