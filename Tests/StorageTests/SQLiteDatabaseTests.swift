@@ -30,6 +30,24 @@ struct SQLiteDatabaseTests {
         try await database.write { db in
             for index in 0..<100 { try db.execute(sql: "INSERT INTO items (text) VALUES (?)", arguments: ["item \(index)"]) }
         }
+        // The other suites share these two pool threads and all start at once, so one burst can see a pause
+        // that is theirs. A pool blocked by the reads stalls every burst (or deadlocks); up to three are run
+        // and the quietest must stay under the bound.
+        var pauses: [Int] = []
+        for _ in 0..<3 {
+            let (counts, pause) = try await Self.burst(on: database)
+            #expect(counts.count == 80 && counts.allSatisfy { $0 == 100 })
+            pauses.append(pause)
+            if pause < 200 { break }
+        }
+        // 80 reads × 30 ms over GRDB's 5 connections take ≈ 0.5 s; a blocked pool would stall the heartbeat
+        // for most of that (or for ever).
+        #expect(pauses.min() ?? .max < 200, "the cooperative pool stalled for \(pauses) ms")
+    }
+
+    /// 80 reads that each hold a connection 30 ms, with a 5 ms heartbeat on the pool beside them: the
+    /// reads' results and the heartbeat's longest pause (ms).
+    static func burst(on database: SQLiteDatabase) async throws -> (counts: [Int], longestPause: Int) {
         let pulse = Pulse()
         let heartbeat = Task {
             var last = ContinuousClock.now
@@ -54,10 +72,7 @@ struct SQLiteDatabaseTests {
         }
         pulse.finished.store(true, ordering: .relaxed)
         await heartbeat.value
-        #expect(counts.count == 80 && counts.allSatisfy { $0 == 100 })
-        // 80 reads × 30 ms over GRDB's 5 connections take ≈ 0.5 s; a blocked pool would stall the heartbeat
-        // for most of that (or for ever).
-        #expect(pulse.longestPause.load(ordering: .relaxed) < 200, "the cooperative pool stalled for \(pulse.longestPause.load(ordering: .relaxed)) ms")
+        return (counts, pulse.longestPause.load(ordering: .relaxed))
     }
 
     /// The rule in DESIGN terms, enforced on the source: SQLite is reached only through `SQLiteDatabase`,
