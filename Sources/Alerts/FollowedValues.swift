@@ -11,7 +11,7 @@ enum FollowedValues {
         if case .transcriptLine(let line) = event.payload {
             guard line.final else { return [:] }
             let text = Keyword.fold(line.text)
-            let said = try keywords.values(channel: event.channel, in: db).filter { !$0.isEmpty && text.contains($0) }.sorted()
+            let said = try keywords.values(channel: event.channel, in: db).filter { Keyword.says(text, $0) }.sorted()
             return said.isEmpty ? [:] : ["keyword": said]
         }
         guard let subject = event.subject else { return [:] }

@@ -60,7 +60,7 @@ public struct FollowFilter: Codable, Sendable, Equatable {
         if matchesSubject(event.subject) { return true }
         guard !folded.isEmpty, case .transcriptLine(let line) = event.payload, line.final else { return false }
         let text = foldedLine ?? Keyword.fold(line.text)
-        return folded.contains { text.contains($0) }
+        return folded.contains { Keyword.says(text, $0) }
     }
 
     /// Whether `subject` names a followed bill, item or tag (an empty filter follows everything).

@@ -18,23 +18,15 @@ public enum Keyword {
         return folded.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// The first of `keywords` (as given) that `text` contains, or nil.
-    public static func firstMatch(of keywords: [String], in text: String) -> String? {
-        let haystack = fold(text)
-        return keywords.first { keyword in
-            let needle = fold(keyword)
-            return !needle.isEmpty && haystack.contains(needle)
-        }
+    /// Whether `text` says `keyword`, both already folded (`fold`): the one comparison every follower of
+    /// keywords uses (WebSocket filters, the push and LINE outboxes).
+    public static func says(_ text: String, _ keyword: String) -> Bool {
+        !keyword.isEmpty && text.contains(keyword)
     }
 
-    /// Every one of `keywords` that `text` contains, each once.
-    public static func matches(of keywords: some Sequence<String>, in text: String) -> [String] {
+    /// The first of `keywords` (as given) that `text` says, or nil.
+    public static func firstMatch(of keywords: [String], in text: String) -> String? {
         let haystack = fold(text)
-        var found: [String] = []
-        for keyword in keywords where !found.contains(keyword) {
-            let needle = fold(keyword)
-            if !needle.isEmpty && haystack.contains(needle) { found.append(keyword) }
-        }
-        return found
+        return keywords.first { says(haystack, fold($0)) }
     }
 }

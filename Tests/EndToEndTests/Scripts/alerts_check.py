@@ -25,7 +25,7 @@ import urllib.request
 
 from selenium.webdriver.common.by import By
 
-from senate_client import browser, wait
+from senate_client import Server, browser, wait
 
 BASE, TOKEN, SUBSCRIPTIONS, PUSH_LOG = sys.argv[1:5]
 with open(SUBSCRIPTIONS, encoding="utf-8") as lines:
@@ -72,11 +72,7 @@ FAKE_PUSH = """
 
 
 def publish(events):
-    request = urllib.request.Request(
-        f"{BASE}/api/v1/channels/senate/events", data=json.dumps(events).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as reply:
-        return json.load(reply)
+    return Server(BASE, TOKEN).publish(events)
 
 
 def iso(seconds):
