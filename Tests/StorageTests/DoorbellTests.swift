@@ -9,8 +9,9 @@ struct DoorbellTests {
         bell.ring()
         bell.ring()
         let start = ContinuousClock.now
-        await bell.wait(timeout: .seconds(5))
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // Far from the timeout, not "fast": every suite starts at once on the two pool threads (CI saw 1.1 s).
+        await bell.wait(timeout: .seconds(60))
+        #expect(ContinuousClock.now - start < .seconds(30))
         let second = ContinuousClock.now
         await bell.wait(timeout: .milliseconds(300))
         #expect(ContinuousClock.now - second >= .milliseconds(250), "the two rings counted once")
@@ -20,14 +21,14 @@ struct DoorbellTests {
     func wakesAndTimesOut() async {
         let bell = Doorbell()
         let start = ContinuousClock.now
-        async let waited: Void = bell.wait(timeout: .seconds(10))
+        async let waited: Void = bell.wait(timeout: .seconds(60))
         try? await Task.sleep(for: .milliseconds(100))
         bell.ring()
         await waited
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(30))
         let quiet = ContinuousClock.now
         await bell.wait(timeout: .milliseconds(200))
-        #expect(ContinuousClock.now - quiet >= .milliseconds(150) && ContinuousClock.now - quiet < .seconds(2))
+        #expect(ContinuousClock.now - quiet >= .milliseconds(150) && ContinuousClock.now - quiet < .seconds(30))
     }
 
     @Test("cancelling a waiter ends its wait; a thousand ring/wait races never lose a ring")
@@ -49,10 +50,10 @@ struct DoorbellTests {
         let bell = Doorbell()
         let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<5 { group.addTask { await bell.wait(timeout: .seconds(10)) } }
+            for _ in 0..<5 { group.addTask { await bell.wait(timeout: .seconds(60)) } }
             while bell.waiterCount < 5 { try? await Task.sleep(for: .milliseconds(10)) }
             bell.ring()
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 }
