@@ -31,15 +31,47 @@ final class DirectSubscriber: @unchecked Sendable {
 
     var eventLoop: any EventLoop { connection.eventLoop }
 
-    /// On the event loop: writes a live event, or holds it during catch-up. False: drop this subscriber.
-    func deliver(_ event: EncodedEvent) -> Bool {
+    /// What `deliver` did with one live event.
+    enum Outcome {
+        /// Written, not flushed: the fan-out flushes once after the events of a loop tick.
+        case wrote
+        /// Held for after the catch-up, already sent, or not followed.
+        case nothing
+        /// The subscriber is gone or too slow: remove it.
+        case dropped
+    }
+
+    /// On the event loop: writes a live event (unflushed), or holds it during catch-up.
+    func deliver(_ event: EncodedEvent) -> Outcome {
         let delivery = lock.withLock {
             let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event, foldedLine: event.foldedLine), writable: connection.isWritable)
-            if delivery == .write { send(event.webSocketText) }
+            if delivery == .write { connection.write(WebSocketFrame(fin: true, opcode: .text, data: event.webSocketText), promise: nil) }
             return delivery
         }
-        if delivery == .drop { overflowed() }
-        return delivery != .drop
+        switch delivery {
+        case .write: return .wrote
+        case .hold, .skip: return .nothing
+        case .drop:
+            overflowed()
+            return .dropped
+        }
+    }
+
+    /// On the event loop: sends what `deliver` wrote.
+    func flush() {
+        connection.flush()
+    }
+
+    /// Brings the subscriber up to date from `since` (a snapshot, or the events after it, filtered by
+    /// `following`), then switches it to live delivery. Throws `CatchUpStalled` when the client does not read.
+    func catchUp(relay: Relay, channel: String, since: Int64?, following: FollowFilter, pages: AsyncLock) async throws {
+        let last = try await CatchUp.run(relay: relay, channel: channel, since: since) { items in
+            try await sendCatchUp(try items.compactMap { item in
+                if case .event(let event) = item, !following.matches(event.event, foldedLine: event.foldedLine) { return nil }
+                return try ClientCommand.encode(item, channel: channel)
+            }, pages: pages)
+        }
+        goLive(after: last)
     }
 
     /// Writes a page of catch-up messages (snapshot, gap, replayed events), flushed once, on the event loop,
@@ -70,7 +102,12 @@ final class DirectSubscriber: @unchecked Sendable {
         connection.eventLoop.execute {
             self.lock.withLock {
                 let follow = self.follow
-                for event in self.machine.goLive(after: seq, wanted: { follow.matches($0.event, foldedLine: $0.foldedLine) }) { self.send(event.webSocketText) }
+                let held = self.machine.goLive(after: seq, wanted: { follow.matches($0.event, foldedLine: $0.foldedLine) })
+                for event in held { self.connection.write(WebSocketFrame(fin: true, opcode: .text, data: event.webSocketText), promise: nil) }
+                if !held.isEmpty {
+                    self.connection.flush()
+                    RelayMetrics.shared.delivered(held.count)
+                }
             }
         }
     }
@@ -96,10 +133,6 @@ final class DirectSubscriber: @unchecked Sendable {
         onOverflow()
     }
 
-    private func send(_ bytes: ByteBuffer) {
-        connection.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil)
-        RelayMetrics.shared.delivered()
-    }
 }
 
 /// A subscriber did not read its catch-up in time.

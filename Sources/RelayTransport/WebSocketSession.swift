@@ -106,18 +106,12 @@ public struct WebSocketSession: Sendable {
                 // In a child task: a task keeps the memory of its deepest call stack until it ends, and the
                 // catch-up (replay, snapshot encoding) goes deep, while this task lives as long as the connection.
                 let following = state.following, relay = relay
-                let last = try await withThrowingTaskGroup(of: Int64.self) { group in
+                try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        try await CatchUp.run(relay: relay, channel: channel, since: since) { [replayPages] items in
-                            try await subscriber.sendCatchUp(try items.compactMap { item in
-                                if case .event(let event) = item, !following.matches(event.event, foldedLine: event.foldedLine) { return nil }
-                                return try Self.encode(item, channel: channel)
-                            }, pages: replayPages)
-                        }
+                        try await subscriber.catchUp(relay: relay, channel: channel, since: since, following: following, pages: replayPages)
                     }
-                    return try await group.next() ?? 0
+                    try await group.next()
                 }
-                subscriber.goLive(after: last)
             } catch is CatchUpStalled {
                 state.overflowed = true
                 onOverflow()
@@ -128,17 +122,12 @@ public struct WebSocketSession: Sendable {
                 fanouts.remove(subscriber, channel: channel)
             }
         case .follow(let change, let adding):
-            let updated = Self.updated(state.following, change, adding: adding)
-            guard updated.keywords.count <= Self.maxKeywords else {
-                let refusal = Self.error("too_many_keywords", "a connection follows at most \(Self.maxKeywords) keywords")
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: refusal)))
-                return
+            let (updated, reply) = ClientCommand.applying(change, adding: adding, to: state.following)
+            if let updated {
+                state.following = updated
+                for subscriber in state.subscriptions.values { subscriber.setFollow(updated) }
             }
-            state.following = updated
-            for subscriber in state.subscriptions.values { subscriber.setFollow(state.following) }
-            let following = state.following
-            let reply = try EventCoding.encoder.encode(FollowingMessage(billIds: following.billIds, itemIds: following.itemIds, tags: following.tags, keywords: following.keywords))
-            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(data: reply))))
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: reply)))
         case .reply(let bytes):
             try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))
         }
@@ -180,9 +169,9 @@ public struct WebSocketSession: Sendable {
         guard limiter.allow() else {
             refused += 1
             if refused > settings.clientMessagesPerSecond * 10 { return nil }
-            return .reply(Self.error("rate_limited", "more than \(settings.clientMessagesPerSecond) messages a second"))
+            return .reply(ClientCommand.error("rate_limited", "more than \(settings.clientMessagesPerSecond) messages a second"))
         }
-        guard case .text(let text) = message else { return .reply(Self.error("invalid_message", "send JSON text frames")) }
+        guard case .text(let text) = message else { return .reply(ClientCommand.error("invalid_message", "send JSON text frames")) }
         return command(text)
     }
 
@@ -192,69 +181,11 @@ public struct WebSocketSession: Sendable {
     }
 
     private func command(_ text: String) -> Message {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value.object != nil else {
-            return .reply(Self.error("invalid_json", "a message must be a JSON object"))
-        }
-        switch value["op"]?.string {
-        case "ping": return .reply(ByteBuffer(string: #"{"op":"pong"}"#))
-        case "subscribe", "unsubscribe":
-            guard let channel = value["channel"]?.string else { return .reply(Self.error("missing_field", "channel is required")) }
-            guard relay.channels.contains(channel) else { return .reply(Self.error("not_found", "no channel \(channel)")) }
-            if value["op"]?.string == "unsubscribe" { return .unsubscribe(channel: channel) }
-            switch value["since"] {
-            case nil, .null?: return .subscribe(channel: channel, since: nil)
-            case .int(let since)? where since >= 0: return .subscribe(channel: channel, since: since)
-            default: return .reply(Self.error("invalid_value", "since must be a non-negative integer"))
-            }
-        case "follow", "unfollow":
-            func names(_ one: String, _ many: String) -> [String] {
-                [value[one]?.string].compactMap { $0 } + (value[many]?.array?.compactMap(\.string) ?? [])
-            }
-            let change = FollowFilter(billIds: names("billId", "billIds"), itemIds: names("itemId", "itemIds"), tags: names("tag", "tags"),
-                                      keywords: names("keyword", "keywords").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
-            let adding = value["op"]?.string == "follow"
-            if adding && change.isEmpty { return .reply(Self.error("missing_field", "follow needs billId, itemId, tag or keyword")) }
-            if let bad = change.keywords.first(where: { $0.count < Keyword.minLength || $0.count > Keyword.maxLength }) {
-                return .reply(Self.error("invalid_value", "a keyword is \(Keyword.minLength)–\(Keyword.maxLength) characters, not '\(bad.prefix(80))'"))
-            }
-            return .follow(change, adding: adding)
-        case let op?: return .reply(Self.error("unknown_op", "unknown op \(op)"))
-        case nil: return .reply(Self.error("missing_field", "op is required"))
-        }
-    }
-
-    /// `following` after a follow or unfollow (an unfollow naming nothing clears everything).
-    static func updated(_ following: FollowFilter, _ change: FollowFilter, adding: Bool) -> FollowFilter {
-        if !adding && change.isEmpty { return FollowFilter() }
-        func merge(_ old: [String], _ new: [String]) -> [String] {
-            adding ? old + new.filter { !old.contains($0) } : old.filter { !new.contains($0) }
-        }
-        return FollowFilter(billIds: merge(following.billIds, change.billIds), itemIds: merge(following.itemIds, change.itemIds), tags: merge(following.tags, change.tags),
-                            keywords: merge(following.keywords, change.keywords))
-    }
-
-    /// Keywords one connection may follow: each is looked for in every final transcript line it gets.
-    static let maxKeywords = 20
-
-    /// `{"op":"following", …}`: what the connection follows now.
-    struct FollowingMessage: Encodable {
-        var op = "following"
-        let billIds: [String]
-        let itemIds: [String]
-        let tags: [String]
-        let keywords: [String]
-    }
-
-    static func error(_ code: String, _ message: String) -> ByteBuffer {
-        let body = try? EventCoding.encoder.encode(["op": "error", "code": code, "message": message])
-        return ByteBuffer(data: body ?? Data(#"{"op":"error"}"#.utf8))
-    }
-
-    static func encode(_ item: CatchUp.Item, channel: String) throws -> ByteBuffer {
-        switch item {
-        case .event(let event): return event.webSocketText
-        case .snapshot(let seq, let state): return ByteBuffer(data: try EventCoding.encoder.encode(SnapshotMessage(channel: channel, seq: seq, state: state)))
-        case .gap(let from, let to): return ByteBuffer(string: #"{"op":"gap","channel":"\#(channel)","from":\#(from),"to":\#(to)}"#)
+        switch ClientCommand.parse(text, channels: relay.channels) {
+        case .subscribe(let channel, let since): .subscribe(channel: channel, since: since)
+        case .unsubscribe(let channel): .unsubscribe(channel: channel)
+        case .follow(let change, let adding): .follow(change, adding: adding)
+        case .reply(let bytes): .reply(bytes)
         }
     }
 }
