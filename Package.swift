@@ -102,6 +102,8 @@ let package = Package(
             name: "RelayTransport",
             dependencies: [
                 "Relay", "Storage",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
@@ -188,7 +190,11 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Relay", "Storage", "WallClock", .product(name: "Crypto", package: "swift-crypto")], exclude: ["Scripts"]),
         .testTarget(name: "RelayPostgresTests", dependencies: ["RelayPostgres"]),
-        .testTarget(name: "RelayTransportTests", dependencies: ["RelayTransport", "Relay"]),
+        .testTarget(name: "RelayTransportTests", dependencies: [
+            "RelayTransport", "Relay",
+            .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+        ]),
         .testTarget(name: "LiveOriginTests", dependencies: ["LiveOrigin", "HLS", "Relay", "WallClock"]),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "Archive", "Relay", "WallClock"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Media", .product(name: "Yams", package: "Yams"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),

@@ -145,17 +145,33 @@ public func buildServer(
         ArchiveRoutes(archiver: archiver, renditions: renditions, clips: clips, maxClipSeconds: hls.maxClipSeconds).register(on: router)
         WebhookRoutes(store: webhookStore, sender: webhookSender, channels: Set(slugs), settings: configuration.webhooks).register(on: router)
     }
+    var webSocket: WebSocketEndpoint?
     if isRelay {
         RelayRoutes(relay: relay, settings: configuration.relay).register(on: router)
         let limits = SubscriberLimits(
             subscriberBufferBytes: configuration.relay.subscriberBufferBytes, subscriberQueue: configuration.relay.subscriberQueue,
             clientMessagesPerSecond: configuration.relay.clientMessagesPerSecond, maxClientMessageBytes: configuration.relay.maxClientMessageBytes
         )
-        let session = WebSocketSession(relay: relay, fanouts: FanoutRegistry(hub: relay.hub), settings: limits, logger: logger)
-        router.ws("/ws") { _, _ in
-            .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            try await session.run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
+        let fanouts = FanoutRegistry(hub: relay.hub)
+        switch configuration.relay.webSocketServer {
+        case .nio:
+            webSocket = WebSocketEndpoint(
+                relay: relay, fanouts: fanouts, limits: limits, pingInterval: .milliseconds(Int64(configuration.relay.pingInterval * 1000)),
+                deflate: configuration.relay.compression ? deflateOffer(maxMessage: configuration.relay.maxClientMessageBytes) : nil, logger: logger
+            )
+            // Reached only by a request that is not a fresh upgrade (`FirstRequestRouter` takes those).
+            router.get("/ws") { request, _ -> Response in
+                // The request is read to its end first (a body that never comes is timed out, 408).
+                _ = try await request.body.collect(upTo: 64 * 1024)
+                throw APIError(.upgradeRequired, code: "upgrade_required", message: "open a WebSocket: a new connection whose first request is the upgrade")
+            }
+        case .hummingbird:
+            let session = WebSocketSession(relay: relay, fanouts: fanouts, settings: limits, logger: logger)
+            router.ws("/ws") { _, _ in
+                .upgrade([:])
+            } onUpgrade: { inbound, outbound, context in
+                try await session.run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
+            }
         }
     }
 
@@ -163,7 +179,7 @@ public func buildServer(
     let limiter = ConnectionLimiter(perAddress: configuration.http.maxConnectionsPerAddress, exempt: configuration.http.connectionLimitExempt)
     let application = Application(
         router: router,
-        server: guardedServer(webSocketRouter: router, limiter: limiter, configuration),
+        server: guardedServer(webSocketRouter: router, webSocket: webSocket, limiter: limiter, configuration),
         // A restart with viewers connected brings their reconnects all at once: a queue of 256 pending
         // connections overflows, and each SYN that is dropped costs that client a second or more.
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "senate-live", backlog: 4096),
@@ -199,19 +215,11 @@ public func buildServer(
 /// HTTP/1.1 with the WebSocket upgrade, behind `GuardedServerChannel`: header and body timeouts, header size
 /// limits, a connection limit per address, answers to malformed requests, and WebSocket frames checked
 /// against RFC 6455 and `relay.maxClientMessageBytes` (1002, 1009; invalid UTF-8: 1007).
-private func guardedServer(webSocketRouter: Router<AppContext>, limiter: ConnectionLimiter, _ configuration: ServerConfiguration) -> HTTPServerBuilder {
+private func guardedServer(webSocketRouter: Router<AppContext>, webSocket endpoint: WebSocketEndpoint?, limiter: ConnectionLimiter, _ configuration: ServerConfiguration) -> HTTPServerBuilder {
     let relay = configuration.relay, http = configuration.http
     let webSocket = WebSocketServerConfiguration(
         maxFrameSize: relay.maxClientMessageBytes,
-        // Small windows and memory level keep a compressed message's zlib state at a few KB, and it only
-        // exists while such a message passes (`OnDemandDeflateBuilder`); events go out uncompressed, so a
-        // fan-out does not deflate the same bytes once per subscriber.
-        extensions: relay.compression ? [WebSocketExtensionFactory {
-            OnDemandDeflateBuilder(
-                clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
-                maxDecompressedFrameSize: relay.maxClientMessageBytes, minFrameSizeToCompress: 1024
-            )
-        }] : [],
+        extensions: relay.compression ? [WebSocketExtensionFactory { deflateOffer(maxMessage: relay.maxClientMessageBytes) }] : [],
         autoPing: .enabled(timePeriod: .milliseconds(Int(relay.pingInterval * 1000))),
         // A client that does not answer the close handshake holds its connection (and the drain) this long.
         closeTimeout: .seconds(5),
@@ -226,11 +234,27 @@ private func guardedServer(webSocketRouter: Router<AppContext>, limiter: Connect
     )
     let webSocketResponder = webSocketRouter.buildResponder()
     return HTTPServerBuilder { responder in
-        GuardedServerChannel(
+        if let endpoint {
+            return GuardedServerChannel(
+                base: HTTP1Channel(responder: responder, configuration: http1), limiter: limiter, timeouts: timeouts,
+                maxFramePayload: relay.maxClientMessageBytes, webSocket: endpoint, maxHeadBytes: http.maxHeaderBytes + 8 * 1024
+            )
+        }
+        return GuardedServerChannel(
             base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: .init(http1: http1, ws: webSocket)),
-            limiter: limiter, timeouts: timeouts, maxFramePayload: relay.maxClientMessageBytes
+            limiter: limiter, timeouts: timeouts, maxFramePayload: relay.maxClientMessageBytes, webSocket: nil, maxHeadBytes: 0
         )
     }
+}
+
+/// permessage-deflate as the server offers it. Small windows and memory level keep a compressed message's
+/// zlib state at a few KB, and it only exists while such a message passes (`OnDemandDeflateBuilder`);
+/// events go out uncompressed, so a fan-out does not deflate the same bytes once per subscriber.
+private func deflateOffer(maxMessage: Int) -> OnDemandDeflateBuilder {
+    OnDemandDeflateBuilder(
+        clientMaxWindow: 10, serverMaxWindow: 10, compressionLevel: 6, memoryLevel: 2,
+        maxDecompressedFrameSize: maxMessage, minFrameSizeToCompress: 1024
+    )
 }
 
 /// The event log `relay.store` names: SQLite under the data folder, or PostgreSQL shared with other nodes

@@ -120,12 +120,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// `503` without reading the request: the address has too many connections open.
     private func refuse(context: ChannelHandlerContext) {
         mode = .closing
-        let body = #"{"error":{"code":"too_many_connections","message":"too many connections from this address"}}"#
-        let text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
-            + "Retry-After: 5\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n" + body
+        let text = rawAnswer(status: 503, code: "too_many_connections", message: "too many connections from this address", headers: [("Retry-After", "5")])
         // Closed as soon as it is written, with no lingering: under a flood of connections the descriptors
         // matter more than the courtesy.
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: text)))).assumeIsolated().whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(text))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

@@ -135,6 +135,12 @@ extension ServerConfiguration {
             .number("relay.subscriberQueue", "SUBSCRIBER_QUEUE", \.relay.subscriberQueue, example: "64"),
             .number("relay.subscriberBufferBytes", "SUBSCRIBER_BUFFER_BYTES", \.relay.subscriberBufferBytes, example: "65536"),
             .flag("relay.compression", "COMPRESSION", \.relay.compression, example: false),
+            .typed("relay.webSocketServer", "WEBSOCKET_SERVER", \.relay.webSocketServer, example: ("hummingbird", "hummingbird")) { text in
+                guard let server = ServerConfiguration.WebSocketServer(rawValue: text) else {
+                    throw SettingKey.InvalidText(message: "'\(text)' is not nio or hummingbird")
+                }
+                return server
+            },
             .number("relay.maxBodyBytes", "MAX_BODY_BYTES", \.relay.maxBodyBytes, example: "4096"),
             .number("relay.maxBatch", "MAX_BATCH", \.relay.maxBatch, example: "50"),
             .number("relay.clientMessagesPerSecond", "CLIENT_MESSAGES_PER_SECOND", \.relay.clientMessagesPerSecond, example: "5"),

@@ -167,6 +167,15 @@ public struct ServerConfiguration: Sendable, Equatable {
         /// Offer permessage-deflate (without context takeover: zlib state exists only while a compressed
         /// message passes, so an idle connection costs nothing more).
         public var compression = true
+        /// Who serves `/ws`: the relay's own NIO pipeline (`nio`: no task per connection, a few KB each) or
+        /// Hummingbird's WebSocket router (`hummingbird`: the previous path, kept as the benchmark's reference).
+        public var webSocketServer = WebSocketServer.nio
+    }
+
+    /// Who serves `/ws` (`relay.webSocketServer`).
+    public enum WebSocketServer: String, Decodable, Sendable, CaseIterable {
+        case nio
+        case hummingbird
     }
 
     /// Sittings' archive.
