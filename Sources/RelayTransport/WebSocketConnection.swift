@@ -91,6 +91,12 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
             close(.goingAway, reason: "server shutting down")
             return
         }
+        // The server's connections allow half-closure (for HTTP): a WebSocket client that ends its side
+        // without a close frame is gone (1006), and its connection would otherwise sit in CLOSE-WAIT.
+        if case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

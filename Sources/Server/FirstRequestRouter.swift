@@ -67,6 +67,15 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A client that ends its side before its first request is complete sends nothing more.
+        if case ChannelEvent.inputClosed = event, !decided {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if !decided {
             decided = true
