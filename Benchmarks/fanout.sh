@@ -13,6 +13,8 @@
 #          SUBSCRIBERS (10000), RATE (2), DURATION (30), WORKERS (2), CLIENT (swift|sansio|asyncio),
 #          COMPRESSION (deflate|none), SOURCE_ADDRS, ...: see fanout.py
 #          SENATE_LIVE_SUBSCRIBER_QUEUE, SENATE_LIVE_PING_INTERVAL: passed to the server
+#          SENATE_LIVE_WEBSOCKET_SERVER  nio (default) or hummingbird: the reference row (today's path before
+#                           issue 16), same binary
 #          FD_LIMIT         open-file limit to ask for (default 65536; capped at the hard limit)
 #          NODES            relay nodes (default 1); more than one share a PostgreSQL event log
 #          STORE            sqlite (default with one node) or postgres: a throwaway PostgreSQL cluster
@@ -121,7 +123,7 @@ for node in $(seq 1 "$NODES"); do
         sleep 0.1
     done
     [[ -n "$URL" ]] || { cat "$WORK/server$node.err" >&2; die "server $node did not print 'listening on' within 30s"; }
-    echo "server $node pid $pid listening on $URL (queue ${SENATE_LIVE_SUBSCRIBER_QUEUE:-1024}, ping ${SENATE_LIVE_PING_INTERVAL:-30}s)"
+    echo "server $node pid $pid listening on $URL (queue ${SENATE_LIVE_SUBSCRIBER_QUEUE:-1024}, ping ${SENATE_LIVE_PING_INTERVAL:-30}s, /ws on ${SENATE_LIVE_WEBSOCKET_SERVER:-nio})"
     URLS+=(--url "$URL" --server-pid "$pid")
 done
 

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 
-/// `senate-live-bench`: load generators for the benchmarks under `Benchmarks/` (never used by tests).
+/// `senate-live-bench`: load generators for the benchmarks under `Benchmarks/` (`churn` also drives the
+/// WebSocket churn test, which needs many more connections a second than a Python client makes).
 @main
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "senate-live-bench",
         abstract: "Load generators for Benchmarks/ (the scripts there drive them and print the figures).",
-        subcommands: [SubscribersCommand.self]
+        subcommands: [SubscribersCommand.self, ChurnCommand.self]
     )
 }
 
