@@ -58,6 +58,9 @@ enum ClientCommand: Sendable {
     /// Keywords one connection may follow: each is looked for in every final transcript line it gets.
     static let maxKeywords = 20
 
+    /// Bills, items and tags one connection may follow, together.
+    static let maxFollowed = 200
+
     /// `{"op":"following", …}`: what the connection follows now.
     struct FollowingMessage: Encodable {
         var op = "following"
@@ -73,6 +76,11 @@ enum ClientCommand: Sendable {
         let updated = updated(following, change, adding: adding)
         guard updated.keywords.count <= maxKeywords else {
             return (nil, error("too_many_keywords", "a connection follows at most \(maxKeywords) keywords"))
+        }
+        // Each reply repeats the whole set and each change merges into it: bounded, so neither grows
+        // without limit on a connection's event loop.
+        guard updated.billIds.count + updated.itemIds.count + updated.tags.count <= maxFollowed else {
+            return (nil, error("too_many_follows", "a connection follows at most \(maxFollowed) bills, items and tags"))
         }
         let message = FollowingMessage(billIds: updated.billIds, itemIds: updated.itemIds, tags: updated.tags, keywords: updated.keywords)
         guard let body = try? EventCoding.encoder.encode(message) else { return (nil, error("internal", "could not encode the reply")) }

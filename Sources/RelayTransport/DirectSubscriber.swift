@@ -44,7 +44,7 @@ final class DirectSubscriber: @unchecked Sendable {
     /// On the event loop: writes a live event (unflushed), or holds it during catch-up.
     func deliver(_ event: EncodedEvent) -> Outcome {
         let delivery = lock.withLock {
-            let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event, foldedLine: event.foldedLine), writable: connection.isWritable)
+            let delivery = machine.deliver(event, seq: event.seq, wanted: follow.matches(event.event, foldedLine: event.foldedLine), writable: writable())
             if delivery == .write { connection.write(WebSocketFrame(fin: true, opcode: .text, data: event.webSocketText), promise: nil) }
             return delivery
         }
@@ -55,6 +55,14 @@ final class DirectSubscriber: @unchecked Sendable {
             overflowed()
             return .dropped
         }
+    }
+
+    /// Below the high watermark. Unflushed writes count against it: a coalesced burst may pass it while the
+    /// kernel would take every byte, so the writes so far are flushed and the question asked again.
+    private func writable() -> Bool {
+        if connection.isWritable { return true }
+        connection.flush()
+        return connection.isWritable
     }
 
     /// On the event loop: sends what `deliver` wrote.
@@ -89,6 +97,8 @@ final class DirectSubscriber: @unchecked Sendable {
         let connection = connection
         try await pages.withLock {
             try await connection.eventLoop.submit {
+                // Unsubscribed, closed or gone meanwhile: nothing more goes out (not after a close frame).
+                guard !self.lock.withLock({ self.machine.isClosed }), connection.isActive else { throw SubscriptionClosed() }
                 for bytes in messages { connection.write(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: nil) }
                 connection.flush()
             }.get()
@@ -137,3 +147,6 @@ final class DirectSubscriber: @unchecked Sendable {
 
 /// A subscriber did not read its catch-up in time.
 struct CatchUpStalled: Error {}
+
+/// The subscription ended while its catch-up was being sent.
+struct SubscriptionClosed: Error {}

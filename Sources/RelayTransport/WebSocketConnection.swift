@@ -70,7 +70,9 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         heard = true
         switch frame.opcode {
         case .ping:
-            guard case .open = state else { return }
+            // A client that sends pings and reads nothing gets no pong queued for it (RFC 6455 §5.5.3 lets
+            // an endpoint answer only the latest ping).
+            guard case .open = state, context.channel.isWritable else { return }
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
         case .pong:
             break
@@ -184,7 +186,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
     /// On the loop, when a catch-up ends: the waiting commands run.
     private func caughtUp(failure: (any Error)?) {
         catchingUp = false
-        if let failure {
+        if let failure, !(failure is SubscriptionClosed) {
             if failure is CatchUpStalled {
                 closeTooSlow()
             } else {
@@ -200,6 +202,9 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
 
     private func reply(_ bytes: ByteBuffer) {
         guard let context, case .open = state else { return }
+        // Replies count against the same outbound buffer as events: a client that asks and never reads
+        // is a subscriber that fell behind.
+        guard context.channel.isWritable else { return closeTooSlow() }
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: bytes)), promise: nil)
     }
 
@@ -238,11 +243,14 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         if wait == .zero {
             channel.close(promise: nil)
         } else {
-            channel.eventLoop.scheduleTask(in: wait) { channel.close(promise: nil) }
+            Self.close(channel, after: wait)
         }
     }
 
-    /// The client's close frame: echoed (RFC 6455 §5.5.1) unless ours went first, then the connection ends.
+    /// The client's close frame: answered (RFC 6455 §5.5.1) unless ours went first, then the connection ends
+    /// once the answer is written, or after the close timeout if the client does not read it. The answer is
+    /// 1000, or 1002 for a close frame that breaks the rules (a 1-byte payload, a code no endpoint may send,
+    /// a reason that is not UTF-8), as the Hummingbird path answered.
     private func answerClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
         let channel = context.channel
         guard case .open = state else {
@@ -251,13 +259,28 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler 
         }
         state = .closing
         unsubscribeAll()
-        var data = frame.unmaskedData
-        let code = data.readableBytes >= 2 ? data.readWebSocketErrorCode() : nil
         var echo = context.channel.allocator.buffer(capacity: 2)
-        echo.write(webSocketErrorCode: code ?? .normalClosure)
+        echo.write(webSocketErrorCode: Self.isValidClose(frame.unmaskedData) ? .normalClosure : .protocolError)
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: echo))).assumeIsolated().whenComplete { _ in
             channel.close(promise: nil)
         }
+        Self.close(channel, after: endpoint.closeTimeout)
+    }
+
+    /// Closes `channel` after `delay` unless it closes first (the timer then goes with it, rather than
+    /// holding the channel's memory until it fires).
+    private static func close(_ channel: any Channel, after delay: TimeAmount) {
+        let timer = channel.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in timer.cancel() }
+    }
+
+    /// A close frame's payload: empty, or a code an endpoint may send (RFC 6455 §7.4) and a UTF-8 reason.
+    static func isValidClose(_ payload: ByteBuffer) -> Bool {
+        var data = payload
+        guard data.readableBytes > 0 else { return true }
+        guard let code = data.readInteger(as: UInt16.self) else { return false }
+        let allowed = (1000...1003).contains(code) || (1007...1014).contains(code) || (3000...4999).contains(code)
+        return allowed && String(validating: data.readableBytesView, as: UTF8.self) != nil
     }
 
     private func unsubscribeAll() {

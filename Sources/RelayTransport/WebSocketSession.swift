@@ -112,6 +112,8 @@ public struct WebSocketSession: Sendable {
                     }
                     try await group.next()
                 }
+            } catch is SubscriptionClosed {
+                // Dropped as too slow or severed during its catch-up: the overflow that closed it says so.
             } catch is CatchUpStalled {
                 state.overflowed = true
                 onOverflow()

@@ -119,6 +119,7 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             do {
                 try endpoint.upgrade(context.channel, deflate: deflate)
             } catch {
+                routes.gone()
                 context.close(promise: nil)
                 return
             }

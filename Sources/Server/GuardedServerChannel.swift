@@ -73,6 +73,9 @@ struct GuardedServerChannel<Base: ServerChildChannel>: ServerChildChannel {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
+        // Whatever happens before a decision (a failed write of the 101, a channel that never became
+        // active), a closed connection ends the wait in `handle`; a completed promise ignores this.
+        channel.closeFuture.whenComplete { _ in promise.fail(ChannelError.ioOnClosedChannel) }
         return channel.eventLoop.makeSucceededFuture(.routing(channel, promise.futureResult))
     }
 

@@ -76,6 +76,6 @@ struct InboundMessagesTests {
         #expect(throws: InboundMessages.Violation(code: .messageTooLarge, reason: "message too large once inflated")) { try messages.take(bomb) }
         var fresh = InboundMessages(maxBytes: 1_000, deflate: true)
         let garbage = WebSocketFrame(fin: true, rsv1: true, opcode: .text, data: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0x00, 0x12]))
-        #expect(throws: InboundMessages.Violation.self) { try fresh.take(garbage) }
+        #expect(throws: InboundMessages.Violation(code: .dataInconsistentWithMessage, reason: "compressed data that does not inflate")) { try fresh.take(garbage) }
     }
 }

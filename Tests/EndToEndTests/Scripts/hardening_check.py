@@ -307,6 +307,7 @@ def stalled():
     server = Server(sys.argv[2], sys.argv[3])
     pid, count = int(sys.argv[4]), int(sys.argv[5])
     before_drops = metric(server, "senate_live_slow_subscribers_dropped_total")
+    base_fds = open_fds(pid)
     stuck = []
     for index in range(count):
         sock, _ = ws_handshake(server, source=source_address(index))
@@ -351,6 +352,11 @@ def stalled():
         time.sleep(0.5)
     dropped = metric(server, "senate_live_slow_subscribers_dropped_total") - before_drops
     assert dropped >= count, (dropped, count)
+    # Their close frames wait behind what they never read: the server ends the TCP connections itself.
+    deadline = time.time() + 45
+    while open_fds(pid) > base_fds + 16 and time.time() < deadline:
+        time.sleep(0.5)
+    assert open_fds(pid) <= base_fds + 16, ("the server did not close the stalled connections", open_fds(pid), base_fds)
     for sock in stuck:
         sock.close()
     time.sleep(1)
