@@ -39,19 +39,11 @@ public final class WebSocketEndpoint: Sendable {
     }
 
     /// The answer to a WebSocket upgrade request.
-    public enum Handshake: Equatable {
+    public enum Handshake {
         /// `101 Switching Protocols`: the bytes to send, and whether permessage-deflate was agreed.
         case accept(response: ByteBuffer, deflate: Bool)
-        /// Not a valid handshake (RFC 6455 §4.2.1): the status, an error code and a message.
+        /// Not a valid handshake (RFC 6455 §4.2.1): the status, an error code, a message and extra headers.
         case refuse(status: Int, code: String, message: String, headers: [(String, String)])
-
-        public static func == (lhs: Handshake, rhs: Handshake) -> Bool {
-            switch (lhs, rhs) {
-            case (.accept(let a, let x), .accept(let b, let y)): a == b && x == y
-            case (.refuse(let a, let x, _, _), .refuse(let b, let y, _, _)): a == b && x == y
-            default: false
-            }
-        }
     }
 
     /// Checks an upgrade request's headers (names in any case) and makes the answer.

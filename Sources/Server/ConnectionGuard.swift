@@ -29,9 +29,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let maxFramePayload: Int
     // The state of each mode lives in stored properties, not in the enum: mutating an associated value
     // copies it (the whole tail, the scanner's header) on every read.
-    private var headStarted = false
+    private var head = HeadEndScanner()
     private var headEnded = false
-    private var recent: UInt32 = 0
     private var tail = ByteBuffer()
     private var scanner: WebSocketFrameScanner
     /// Most bytes kept from behind the first request head while its answer is pending.
@@ -74,22 +73,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    /// Looks for the blank line that ends the first request head (leading empty lines, which RFC 9112 lets a
-    /// server ignore, do not count); keeps the bytes after it.
+    /// Looks for the blank line that ends the first request head; keeps the bytes after it.
     private func findEndOfHead(_ buffer: ByteBuffer) {
-        for (offset, byte) in buffer.readableBytesView.enumerated() {
-            if !headStarted {
-                guard byte != 0x0D && byte != 0x0A else { continue }
-                headStarted = true
-            }
-            recent = recent << 8 | UInt32(byte)
-            if recent == 0x0D0A_0D0A {
-                headEnded = true
-                if let rest = buffer.getSlice(at: buffer.readerIndex + offset + 1, length: buffer.readableBytes - offset - 1) {
-                    tail.writeImmutableBuffer(rest)
-                }
-                return
-            }
+        guard let end = head.scan(buffer.readableBytesView) else { return }
+        headEnded = true
+        if let rest = buffer.getSlice(at: buffer.readerIndex + end, length: buffer.readableBytes - end) {
+            tail.writeImmutableBuffer(rest)
         }
     }
 

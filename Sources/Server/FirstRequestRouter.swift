@@ -28,7 +28,7 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private let maxHeadBytes: Int
     private let routes: Routes
     private var buffered = ByteBuffer()
-    private var scanned = 0
+    private var head = HeadEndScanner()
     private var decided = false
     /// A refusal is on its way out: nothing more is read.
     private var refusing = false
@@ -51,19 +51,16 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !decided, !refusing else { return }
         var bytes = unwrapInboundIn(data)
+        let before = buffered.readableBytes
+        let end = head.scan(bytes.readableBytesView)
         buffered.writeBuffer(&bytes)
         // Anything that is not `GET /ws ` or `GET /ws?` from its first bytes goes to HTTP at once: only an
         // upgrade's head is waited for here.
         guard Self.mayBeUpgrade(buffered.readableBytesView) else { return toHTTP(context: context) }
-        let view = buffered.readableBytesView
-        // Resume the search a few bytes back: the blank line may straddle two reads.
-        let from = max(view.startIndex, view.startIndex + scanned - 3)
-        if let end = Self.endOfHead(view[from...]) {
-            route(headLength: end - view.startIndex, context: context)
+        if let end {
+            route(headLength: before + end, context: context)
         } else if buffered.readableBytes > maxHeadBytes {
             toHTTP(context: context)
-        } else {
-            scanned = buffered.readableBytes
         }
     }
 
@@ -94,16 +91,6 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         guard bytes.count > upgradeStart.count else { return true }
         let next = bytes[bytes.startIndex + upgradeStart.count]
         return next == UInt8(ascii: " ") || next == UInt8(ascii: "?")
-    }
-
-    /// The index just past the `\r\n\r\n` that ends a head, if the bytes have one.
-    static func endOfHead(_ bytes: ByteBufferView.SubSequence) -> Int? {
-        var recent: UInt32 = 0
-        for index in bytes.indices {
-            recent = recent << 8 | UInt32(bytes[index])
-            if recent == 0x0D0A_0D0A { return index + 1 }
-        }
-        return nil
     }
 
     private func route(headLength: Int, context: ChannelHandlerContext) {
