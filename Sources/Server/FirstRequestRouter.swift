@@ -13,14 +13,13 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Who takes the connection. Exactly one of these is called, once.
+    /// Who takes the connection: at most one of these is called, once. A connection closed before either
+    /// (timed out, refused handshake, client gone) is the caller's to notice, on its close future.
     struct Routes {
         /// Set up the HTTP pipeline after this handler (the bytes follow).
         let http: () -> Void
         /// The connection is the relay's WebSocket now.
         let webSocket: () -> Void
-        /// Closed before it was decided (timed out, refused handshake, client gone).
-        let gone: () -> Void
     }
 
     private let endpoint: WebSocketEndpoint
@@ -74,11 +73,7 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !decided {
-            decided = true
-            timer?.cancel()
-            routes.gone()
-        }
+        timer?.cancel()
         context.fireChannelInactive()
     }
 
@@ -106,7 +101,6 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             do {
                 try endpoint.upgrade(context.channel, deflate: deflate)
             } catch {
-                routes.gone()
                 context.close(promise: nil)
                 return
             }
@@ -134,7 +128,6 @@ final class FirstRequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         refusing = true
         timer?.cancel()
         buffered = ByteBuffer()
-        // `decided` stays false: the close that follows reports the connection gone.
         context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
         context.closeAfterLinger()
     }

@@ -65,16 +65,16 @@ struct GuardedServerChannel<Base: ServerChildChannel>: ServerChildChannel {
                     channel.close(promise: nil)
                 }
             },
-            webSocket: { promise.succeed(.webSocket) },
-            gone: { promise.fail(ChannelError.inputClosed) }
+            webSocket: { promise.succeed(.webSocket) }
         )
         do {
             try channel.pipeline.syncOperations.addHandler(FirstRequestRouter(endpoint: webSocket, headerTimeout: timeouts.header, maxHeadBytes: maxHeadBytes, routes: routes))
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        // Whatever happens before a decision (a failed write of the 101, a channel that never became
-        // active), a closed connection ends the wait in `handle`; a completed promise ignores this.
+        // However a connection ends before a decision (timed out, refused, a failed write of the 101, a
+        // channel that never became active), its close ends the wait in `handle`; a completed promise
+        // ignores this.
         channel.closeFuture.whenComplete { _ in promise.fail(ChannelError.ioOnClosedChannel) }
         return channel.eventLoop.makeSucceededFuture(.routing(channel, promise.futureResult))
     }
